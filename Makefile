@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make lab` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: lab test test-ray bench release clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e ".[test,lab]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+# The conformance suite against real Ray 2.60 (installs the `ray` extra).
+test-ray: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[ray]"
+	DSAI_BACKEND=ray $(BIN)/python -m pytest -q tests/conformance
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/microbenchmark.py
+
+release: $(STAMP)
+	$(BIN)/dsai release
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
