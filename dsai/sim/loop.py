@@ -1,0 +1,111 @@
+"""Discrete-event simulation: one heap of timed callbacks, run in (time, seq) order.
+
+Events at the same virtual instant run in the order they were scheduled (the
+sequence number breaks ties), so a program and a seed fix the whole order of
+events. Cancelling an event blanks its callback; the heap entry is skipped.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from typing import Any, Callable
+
+from dsai.errors import SimulationError
+from dsai.sim.clock import VirtualClock
+
+__all__ = ["EventLoop", "Timer"]
+
+
+class Timer:
+    """A scheduled callback that can be cancelled before it runs."""
+
+    __slots__ = ("_entry",)
+
+    def __init__(self, entry: list) -> None:
+        self._entry = entry
+
+    @property
+    def when(self) -> float:
+        return self._entry[0]
+
+    def cancel(self) -> None:
+        self._entry[2] = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self._entry[2] is None
+
+    def __repr__(self) -> str:
+        state = "cancelled" if self.cancelled else "pending"
+        return f"Timer(when={self.when:.6f}, {state})"
+
+
+class EventLoop:
+    """The simulation's event queue and the virtual clock it drives."""
+
+    def __init__(self, clock: VirtualClock | None = None) -> None:
+        self.clock = clock or VirtualClock()
+        # Entries are lists [when, seq, fn, args]: seq is unique, so lists never
+        # compare their callbacks, and a list can be blanked in place to cancel.
+        self._heap: list[list] = []
+        self._seq = itertools.count()
+        self.events_run = 0
+
+    def now(self) -> float:
+        return self.clock._now
+
+    def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> Timer:
+        if when < self.clock._now:
+            raise SimulationError(
+                f"cannot schedule an event in the past ({when:.6f} s < now {self.clock._now:.6f} s)"
+            )
+        entry = [when, next(self._seq), fn, args]
+        heapq.heappush(self._heap, entry)
+        return Timer(entry)
+
+    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
+        if delay < 0:
+            raise SimulationError(f"delay must be non-negative, got {delay!r}")
+        return self.call_at(self.clock._now + delay, fn, *args)
+
+    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
+        # Hot path: no Timer object, no checks.
+        heapq.heappush(self._heap, [self.clock._now, next(self._seq), fn, args])
+
+    def pending(self) -> int:
+        return sum(1 for e in self._heap if e[2] is not None)
+
+    def next_time(self) -> float | None:
+        heap = self._heap
+        while heap and heap[0][2] is None:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def run_until(self, done: Callable[[], bool], deadline: float | None = None) -> bool:
+        """Run events until `done()` is true (True), or until nothing is left to
+        run or the next event lies beyond `deadline` (False; the clock then
+        stands at the deadline, if one was given)."""
+        heap, clock, pop = self._heap, self.clock, heapq.heappop
+        while not done():
+            while heap and heap[0][2] is None:
+                pop(heap)
+            if not heap:
+                if deadline is not None and deadline > clock._now:
+                    clock._now = deadline
+                return False
+            if deadline is not None and heap[0][0] > deadline:
+                clock._now = max(clock._now, deadline)
+                return False
+            when, _, fn, args = pop(heap)
+            clock._now = when
+            self.events_run += 1
+            fn(*args)
+        return True
+
+    def run(self, until: float | None = None) -> None:
+        """Run every event (up to virtual time `until`, if given)."""
+        self.run_until(lambda: False, until)
+
+    def __repr__(self) -> str:
+        return f"EventLoop(now={self.clock._now:.6f}, pending={self.pending()})"
