@@ -1,0 +1,292 @@
+"""Linearizability: every operation appears to take effect atomically at one instant between its invoke and its completion.
+
+A history is linearizable if its operations can be put in one sequential order
+that (1) respects real time (an operation that completed before another was
+invoked comes first) and (2) is a legal run of the model. This module searches
+for such an order with the algorithm of Wing & Gong (1993) as improved by Lowe
+(2017) and used by Porcupine (github.com/anishathalye/porcupine, checker.go):
+
+* The history is a list of call and return entries in real-time order. The
+  search walks it from the front, *linearizing* a call (applying it to the model
+  and removing it and its return from the list) whenever the model accepts it.
+  Reaching a return means that operation had to take effect by now but has not:
+  backtrack, undo the last linearized call, and try the next candidate.
+* Lowe's cache: the rest of the search depends only on *which* operations are
+  linearized (a bitset) and the model state, so each (bitset, state) pair is
+  explored once. This turns an exponential search into a fast one in practice.
+* P-compositionality: keys are independent objects, so each key is checked on
+  its own (much smaller) sub-history.
+* ``info`` operations (and invokes with no completion) return "at the end of
+  time": they may be linearized anywhere after their invoke, and linearizing
+  them last is the same as never. Failed operations did nothing and are dropped,
+  except a failed cas, which observed that the register did not hold ``from``.
+
+A violation is explained with the operation no linearization could include and
+the values the object held whenever that operation's deadline was reached.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Generator, Iterable
+
+from dsai.check.history import Event, History, Operation
+from dsai.check.models import ILLEGAL, Model, get_model
+from dsai.errors import HistoryError
+
+__all__ = ["KeyResult", "CheckResult", "check", "check_operations"]
+
+Verdict = Any  # True, False or the string "unknown"
+_SLICE = 4096  # search steps per turn when keys are interleaved (and between looks at the clock)
+
+
+@dataclass
+class KeyResult:
+    """The verdict for one key (one independent object)."""
+
+    key: str | None
+    valid: Verdict
+    ops: int  # operations that constrain the check (failed reads etc. dropped)
+    explanation: str
+    linearization: list[Operation] = field(default_factory=list, repr=False)  # witness order if valid
+    longest_prefix: list[Operation] = field(default_factory=list, repr=False)  # if not valid
+    culprit: Operation | None = None  # the operation that could not be linearized
+    states: list[Any] = field(default_factory=list, repr=False)  # states the culprit met at its deadline
+    steps: int = 0  # search steps taken
+    elapsed: float = 0.0  # wall-clock seconds spent searching this key
+
+    def __repr__(self) -> str:
+        return f"<KeyResult key={self.key!r} valid={self.valid!r} ops={self.ops} steps={self.steps}>"
+
+
+@dataclass
+class CheckResult:
+    """The verdict for a whole history: valid only if every key is."""
+
+    valid: Verdict
+    model: str
+    explanation: str
+    keys: list[KeyResult]
+    ops: int
+    elapsed: float
+    source: str = "<history>"
+
+    def __repr__(self) -> str:
+        return (f"<CheckResult {self.source}: valid={self.valid!r} model={self.model} "
+                f"ops={self.ops} keys={len(self.keys)} elapsed={self.elapsed:.3f}s>")
+
+    def __bool__(self) -> bool:
+        return self.valid is True
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary (the fields `dsai check-history --json` prints)."""
+        return {
+            "valid": self.valid,
+            "model": self.model,
+            "ops": self.ops,
+            "keys": len(self.keys),
+            "invalid_keys": [k.key for k in self.keys if k.valid is False],
+            "explanation": self.explanation,
+            "elapsed_s": round(self.elapsed, 4),
+        }
+
+
+def check(history: History | Iterable[Event], model: str | Model, timeout: float | None = None) -> CheckResult:
+    """Is ``history`` linearizable with respect to ``model`` ('cas-register' or 'kv')?
+
+    ``timeout`` is a wall-clock budget in seconds for the whole history; when it
+    runs out before a violation is found the verdict is "unknown".
+    """
+    if not isinstance(history, History):
+        history = History(history)
+    return check_operations(history.operations(), history.events, model, timeout, history.source)
+
+
+def check_operations(ops: list[Operation], events: list[Event], model: str | Model,
+                     timeout: float | None = None, source: str = "<history>") -> CheckResult:
+    """Check paired operations; ``events`` (the history's events) fixes their real-time order."""
+    model = get_model(model)
+    start = time.perf_counter()
+    deadline = None if timeout is None else start + timeout
+    position = {id(e): i for i, e in enumerate(events)}
+    by_key: dict[Any, list[Operation]] = {}
+    for op in ops:
+        if op.f not in model.functions:
+            raise HistoryError(f"{source}, {op.where()}: '{op.f}' is not a {model.name} operation "
+                               f"({', '.join(model.functions)}); check the model you chose (--model)")
+        if model.constrains(op):
+            by_key.setdefault(op.key, []).append(op)
+    keys = _run_interleaved(
+        {key: (len(kops), _search(key, kops, model, position)) for key, kops in by_key.items()}, deadline
+    )
+    elapsed = time.perf_counter() - start
+    verdict: Verdict = True
+    if any(k.valid is False for k in keys):
+        verdict = False
+    elif any(k.valid == "unknown" for k in keys):
+        verdict = "unknown"
+    return CheckResult(verdict, model.name, _summary(keys, verdict, timeout), keys, len(ops), elapsed, source)
+
+
+def _summary(keys: list[KeyResult], verdict: Verdict, timeout: float | None) -> str:
+    if verdict is True:
+        n = sum(k.ops for k in keys)
+        return f"linearizable: found a legal order for all {n} operations on {len(keys)} key(s)"
+    if verdict == "unknown":
+        pending = [k for k in keys if k.valid == "unknown"]
+        return (f"unknown: the {timeout:g} s timeout ran out with {len(pending)} of {len(keys)} key(s) "
+                "undecided and no violation found; raise --timeout")
+    bad = [k for k in keys if k.valid is False]
+    more = f" ({len(bad) - 1} more key(s) are also not linearizable)" if len(bad) > 1 else ""
+    return f"not linearizable: {bad[0].explanation}{more}"
+
+
+def _run_interleaved(searches: dict[Any, tuple[int, Generator[None, None, KeyResult]]], deadline: float | None) -> list[KeyResult]:
+    """Run the per-key searches round-robin, a slice of steps each, until all finish, one
+    finds a violation (that settles the history, as in Porcupine's parallel check), or time is up.
+
+    Interleaving matters: refuting a key can take far longer than refuting another one,
+    so checking keys one after the other could spend the budget on the slow one.
+    """
+    results: dict[Any, KeyResult] = {}
+    spent = dict.fromkeys(searches, 0.0)
+    queue = deque(searches)
+    stop_reason = None
+    while queue:
+        key = queue.popleft()
+        t0 = time.perf_counter()
+        try:
+            next(searches[key][1])
+        except StopIteration as done:
+            results[key] = done.value
+            if done.value.valid is False:
+                stop_reason = "not checked: another key already shows the history is not linearizable"
+        else:
+            queue.append(key)
+            if deadline is not None and time.perf_counter() > deadline:
+                stop_reason = "timed out before this key was decided"
+        spent[key] += time.perf_counter() - t0
+        if stop_reason is not None:
+            break
+    for key in searches:
+        if key not in results:
+            results[key] = KeyResult(key, "unknown", searches[key][0], stop_reason or "not checked")
+        searches[key][1].close()
+        results[key].elapsed = spent[key]
+    return [results[key] for key in searches]
+
+
+def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, int]) -> Generator[None, None, KeyResult]:
+    """Wing & Gong search with Lowe's cache over one key's operations.
+
+    A generator: it yields every `_SLICE` steps so the caller can interleave keys and
+    watch the clock, and returns the `KeyResult`.
+    """
+    n = len(ops)
+    end = len(position)  # info ops return after every real event
+    entries: list[tuple[int, int, int]] = []  # (position, kind 0=call 1=return, op)
+    for i, op in enumerate(ops):
+        entries.append((position[id(op.invoke)], 0, i))
+        done = end + i if op.outcome == "info" else position[id(op.complete)]
+        entries.append((done, 1, i))
+    entries.sort()
+    # Doubly linked list over entry slots 0..2n-1, head sentinel at 2n, -1 = end.
+    head = 2 * n
+    nxt = [k + 1 for k in range(2 * n)] + [0]
+    nxt[2 * n - 1] = -1
+    prv = [k - 1 for k in range(2 * n)] + [-1]
+    if n:
+        prv[0] = head
+    else:
+        nxt[head] = -1
+    op_of = [o for _, _, o in entries]
+    is_call = [kind == 0 for _, kind, _ in entries]
+    ret_slot = [0] * n
+    for slot, (_, kind, o) in enumerate(entries):
+        if kind:
+            ret_slot[o] = slot
+    match = [ret_slot[op_of[s]] if is_call[s] else -1 for s in range(2 * n)]
+    steps = [model.compile(op) for op in ops]
+    bits = [1 << i for i in range(n)]
+
+    state, linearized, ever = model.init, 0, 0
+    cache: set[tuple[int, Any]] = set()
+    calls: list[tuple[int, Any]] = []  # (call slot, state before it)
+    best: list[int] = []  # longest linearizable prefix (op indices)
+    fails: dict[int, dict[Any, None]] = {}  # op -> states it was impossible in, at its deadline
+    counter, verdict = 0, None
+    e = nxt[head]
+    while nxt[head] != -1:
+        counter += 1
+        if counter % _SLICE == 0:
+            yield
+        if is_call[e]:
+            o = op_of[e]
+            new = steps[o](state)
+            if new is not ILLEGAL:
+                lin = linearized | bits[o]
+                if (lin, new) not in cache:
+                    cache.add((lin, new))
+                    calls.append((e, state))
+                    state, linearized = new, lin
+                    ever |= lin
+                    # lift the call and its return out of the list
+                    p, q = prv[e], nxt[e]
+                    nxt[p], prv[q] = q, p
+                    m = match[e]
+                    p, q = prv[m], nxt[m]
+                    nxt[p] = q
+                    if q != -1:
+                        prv[q] = p
+                    e = nxt[head]
+                    continue
+            e = nxt[e]
+        else:
+            o = op_of[e]  # this operation's deadline passed without it taking effect
+            if steps[o](state) is ILLEGAL:
+                seen = fails.setdefault(o, {})
+                if len(seen) < 16:
+                    seen[state] = None
+            if len(calls) > len(best):
+                best = [op_of[c] for c, _ in calls]
+            if not calls:
+                verdict = False
+                break
+            e, state = calls.pop()
+            linearized ^= bits[op_of[e]]
+            m = match[e]  # unlift: put the return, then the call, back
+            p, q = prv[m], nxt[m]
+            nxt[p] = m
+            if q != -1:
+                prv[q] = m
+            nxt[prv[e]] = e
+            prv[nxt[e]] = e
+            e = nxt[e]
+    if verdict is None:
+        order = [ops[op_of[c]] for c, _ in calls]
+        return KeyResult(key, True, n, f"linearizable ({n} operations)", order, steps=counter)
+    return _violation(key, ops, model, best, fails, ever, ret_slot, counter)
+
+
+def _violation(key: Any, ops: list[Operation], model: Model, best: list[int], fails: dict[int, dict[Any, None]],
+               ever: int, ret_slot: list[int], counter: int) -> KeyResult:
+    """Name the operation no linearization could include, and what the object held when it was due."""
+    never = [o for o in fails if not (ever >> o) & 1]
+    if never:  # earliest deadline first: the first thing that went wrong
+        culprit = min(never, key=lambda o: ret_slot[o])
+    else:  # every op fits somewhere; blame the one the longest prefix got stuck on
+        culprit = min(fails, key=lambda o: ret_slot[o]) if fails else None
+    prefix = [ops[o] for o in best]
+    if culprit is None:
+        text = "no order of the operations satisfies the model"
+        states: list[Any] = []
+    else:
+        states = sorted(fails[culprit], key=repr)
+        text = model.explain(ops[culprit], states if culprit in never else [])
+        if culprit not in never:
+            text += (f"; the longest linearizable prefix has {len(prefix)} of {len(ops)} operations "
+                     f"and the first one it could not extend is {ops[culprit].describe()}")
+    return KeyResult(key, False, len(ops), text, longest_prefix=prefix,
+                     culprit=None if culprit is None else ops[culprit], states=states, steps=counter)
