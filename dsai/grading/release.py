@@ -155,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
         if current != text:
             target.write_text(text, encoding="utf-8")
         print(f"released {target}")
+    orphans = sorted(p for p in args.out.glob("*.ipynb") if p.stem not in released) \
+        if args.out.is_dir() else []
+    for orphan in orphans:
+        print(f"dsai release: {orphan} has no master ({args.source}/{orphan.stem}/"
+              f"{orphan.stem}.ipynb); notebooks there must come from a release", file=sys.stderr)
+    drift += orphans if args.check else []
     if drift:
         names = ", ".join(map(str, drift))
         print(f"dsai release --check: {names} differ from a fresh release; run 'dsai release'",
