@@ -51,6 +51,7 @@ class EventLoop:
         self._heap: list[list] = []
         self._seq = itertools.count()
         self.events_run = 0
+        self.running = 0  # > 0 while run_until is on the stack
 
     def now(self) -> float:
         return self.clock._now
@@ -83,29 +84,30 @@ class EventLoop:
         return heap[0][0] if heap else None
 
     def run_until(self, done: Callable[[], bool], deadline: float | None = None) -> bool:
-        """Run events until `done()` is true (True), or until nothing is left to
-        run or the next event lies beyond `deadline` (False; the clock then
-        stands at the deadline, if one was given)."""
+        """Run events until `done()` is true (True), or until no event is left or
+        the next one lies beyond `deadline` (False). The clock stays at the last
+        event run: what an idle stretch means is the caller's decision."""
         heap, clock, pop = self._heap, self.clock, heapq.heappop
-        while not done():
-            while heap and heap[0][2] is None:
-                pop(heap)
-            if not heap:
-                if deadline is not None and deadline > clock._now:
-                    clock._now = deadline
-                return False
-            if deadline is not None and heap[0][0] > deadline:
-                clock._now = max(clock._now, deadline)
-                return False
-            when, _, fn, args = pop(heap)
-            clock._now = when
-            self.events_run += 1
-            fn(*args)
-        return True
+        self.running += 1
+        try:
+            while not done():
+                while heap and heap[0][2] is None:
+                    pop(heap)
+                if not heap or (deadline is not None and heap[0][0] > deadline):
+                    return False
+                when, _, fn, args = pop(heap)
+                clock._now = when
+                self.events_run += 1
+                fn(*args)
+            return True
+        finally:
+            self.running -= 1
 
     def run(self, until: float | None = None) -> None:
-        """Run every event (up to virtual time `until`, if given)."""
+        """Run every event (up to virtual time `until`, where the clock then stands)."""
         self.run_until(lambda: False, until)
+        if until is not None and until > self.clock._now:
+            self.clock._now = until
 
     def __repr__(self) -> str:
         return f"EventLoop(now={self.clock._now:.6f}, pending={self.pending()})"

@@ -32,6 +32,7 @@ class Simulation:
         self.rng = self.stream("main")
         self.hooks: dict[str, Callable[..., Any]] = {}  # set by the layers above (e.g. kill_worker)
         self._runners: list = []  # idle greenlets, reused by processes
+        self._resuming = 0  # > 0 while a process runs or its exit callback does
 
     # -- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -73,12 +74,15 @@ class Simulation:
 
     # -- processes ----------------------------------------------------------------
     def spawn(self, fn: Callable[..., Any], *args: Any, name: str = "process", node: Node | None = None,
-              on_exit: Callable[[Process], Any] | None = None, start: bool = False) -> Process:
-        """Create a process; it starts at the current virtual time (at once if
-        `start` and the caller is the hub, else as the next event)."""
+              on_exit: Callable[[Process], Any] | None = None, start: bool = False,
+              context: Any = None) -> Process:
+        """Create a process; it starts at the current virtual time: at once if
+        `start` and the caller is a plain loop event, else as the next event
+        (so a chain of processes each starting the next never nests)."""
         proc = Process(self, fn, args, name, node)
         proc.on_exit = on_exit
-        if start and current_process() is None:
+        proc.context = context
+        if start and self.loop.running and not self._resuming and current_process() is None:
             self.resume(proc)
         else:
             self.loop.call_soon(self.resume, proc, None)
@@ -89,10 +93,14 @@ class Simulation:
         if proc.done:
             return
         proc.blocked_on = None
-        switch_into(proc, self._runners, value)
-        if proc.done and proc.on_exit is not None:
-            cb, proc.on_exit = proc.on_exit, None
-            cb(proc)
+        self._resuming += 1
+        try:
+            switch_into(proc, self._runners, value)
+            if proc.done and proc.on_exit is not None:
+                cb, proc.on_exit = proc.on_exit, None
+                cb(proc)
+        finally:
+            self._resuming -= 1
 
     def block(self, reason: Any) -> Any:
         """Suspend the current process until `wake(proc, value)`; returns value."""

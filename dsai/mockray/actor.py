@@ -1,0 +1,414 @@
+"""Actors: stateful workers that run method calls one at a time, in the order each caller sent them.
+
+An actor is a class instance living in one worker process. Its life is a
+small state machine: `PENDING_CREATION` (placed, `__init__` running),
+`ALIVE`, `RESTARTING` (its worker died and `max_restarts` allows another
+go: `__init__` runs again, so state is reset), `DEAD` (for good; every
+call answers `ActorDiedError`). Calls queue in a mailbox and start in
+submission order, up to `max_concurrency` at once (1 by default, 1000 for
+async actors).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import deque
+from typing import Any
+
+from dsai.mockray import options as opts
+from dsai.mockray.exceptions import ActorAlreadyExistsError, ActorDiedError, RayTaskError
+from dsai.mockray.task import Task, pack_args
+
+__all__ = ["ActorClass", "ActorHandle", "ActorMethod", "ActorState", "method"]
+
+PENDING_CREATION, ALIVE, RESTARTING, DEAD = "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD"
+
+
+class ActorState:
+    """The runtime's record of one actor."""
+
+    def __init__(self, rt: Any, actor_id: str, cls: type, name: str | None, namespace: str,
+                 options: dict[str, Any]) -> None:
+        self.rt = rt
+        self.id = actor_id
+        self.cls = cls
+        self.class_name = cls.__name__
+        self.name = name
+        self.namespace = namespace
+        self.state = PENDING_CREATION
+        self.instance: Any = None
+        self.mailbox: deque[Task] = deque()
+        self.running: dict[int, Task] = {}
+        self.is_async = any(inspect.iscoroutinefunction(m) for _, m in inspect.getmembers(cls, inspect.isfunction))
+        mc = options.get("max_concurrency")
+        self.max_concurrency = mc if mc else (1000 if self.is_async else 1)
+        self.max_restarts = options.get("max_restarts") or 0
+        self.max_task_retries = options.get("max_task_retries") or 0
+        self.num_restarts = 0
+        self.creation: Task | None = None
+        self.death_error: BaseException | None = None
+        self.node: Any = None
+        self.worker = -1
+        self.handle: "ActorHandle | None" = None
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self, creation: Task) -> None:
+        self.creation = creation
+        creation.actor = self
+        self.rt.submit(creation)
+
+    def construct(self, *args: Any, **kwargs: Any) -> None:
+        """Runs in the actor's worker: build the instance (again, after a restart)."""
+        self.instance = None
+        self.instance = self.cls(*args, **kwargs)
+
+    def bound_method(self, name: str) -> Any:
+        return getattr(self.instance, name)
+
+    def on_exit(self, task: Task, proc: Any) -> None:
+        """A creation or method call finished in the actor's worker."""
+        if task.kind == "actor_creation":
+            if proc.killed:
+                return
+            if proc.error is not None:
+                self.rt._fail(task, self.rt.task_error(task, proc.error, proc))
+                return
+            task.state = "finished"
+            self.state = ALIVE
+            self.pump()
+            return
+        self.running.pop(task.seq, None)
+        if proc.killed:
+            return
+        if proc.error is not None:
+            self.rt.task_failed(task, proc.error, proc)
+        else:
+            self.rt._succeed(task, proc.result, self.node)
+        self.pump()
+
+    def creation_failed(self, error: BaseException) -> None:
+        """`__init__` raised (or the actor could not be placed): the actor is dead."""
+        self.release()
+        if isinstance(error, RayTaskError):
+            error = ActorDiedError(error)
+        self.die(error)
+
+    def release(self) -> None:
+        ns = self.node
+        if ns is not None:
+            ns.actors.pop(self.id, None)
+            ns.running.pop(self.creation.seq, None)
+            if ns.alive:
+                ns.release(self.creation.hold)
+                ns.give_worker(self.worker)
+                self.rt._dispatch(ns)
+        self.node = None
+
+    def die(self, error: BaseException) -> None:
+        self.state = DEAD
+        self.death_error = error
+        for task in list(self.running.values()) + list(self.mailbox):
+            if task.proc is not None and not task.proc.done:
+                self.rt.sim.kill(task.proc)
+            self.rt._fail(task, error)
+        self.running.clear()
+        self.mailbox.clear()
+        if self.name is not None and self.rt.named_actors.get((self.namespace, self.name)) is self:
+            del self.rt.named_actors[(self.namespace, self.name)]
+
+    def crash(self, reason: str, allow_restart: bool) -> None:
+        """The actor's worker died (killed, or its node failed)."""
+        if self.state == DEAD:
+            return
+        can_restart = allow_restart and (self.max_restarts == -1 or self.num_restarts < self.max_restarts)
+        creation = self.creation
+        if creation.proc is not None and not creation.proc.done:
+            self.rt.sim.kill(creation.proc)
+        in_flight = sorted(self.running.values(), key=lambda t: t.seq)
+        for task in in_flight:
+            if task.proc is not None and not task.proc.done:
+                self.rt.sim.kill(task.proc)
+        self.running.clear()
+        self.release()
+        self.instance = None
+        error = ActorDiedError(actor_id=self.id, detail=(
+            f"\tclass_name: {self.class_name}\n\tactor_id: {self.id}\n" + reason))
+        if not can_restart:
+            for task in in_flight:
+                self.rt._fail(task, error)
+            self.die(error)
+            return
+        self.state = RESTARTING
+        self.num_restarts += 1
+        retry = []
+        for task in in_flight:
+            if task.retries_left != 0:
+                if task.retries_left > 0:
+                    task.retries_left -= 1
+                task.state, task.proc = "ready", None
+                retry.append(task)
+            else:
+                self.rt._fail(task, error)
+        self.mailbox.extendleft(reversed(retry))
+        creation.node = None
+        self.rt.submit(creation)
+
+    def on_node_death(self, ns: Any) -> None:
+        self.crash(f"The actor died because its node {ns.name} (ID {ns.node_id}) died.", allow_restart=True)
+
+    # -- placement hooks (the creation task runs through the runtime's scheduler) ----------
+    def placed(self, task: Task) -> None:
+        self.node = task.node
+        self.node.actors[self.id] = self
+        self.worker = self.node.take_worker()
+        task.worker = self.worker
+
+    # -- calls -----------------------------------------------------------------------------
+    def submit_call(self, task: Task) -> None:
+        if self.state == DEAD:
+            self.rt._fail(task, self.death_error)
+            return
+        self.mailbox.append(task)
+        self.rt.submit(task)
+
+    def pump(self) -> None:
+        """Start calls from the head of the mailbox while there is room."""
+        if self.state != ALIVE:
+            return
+        mailbox = self.mailbox
+        while mailbox and len(self.running) < self.max_concurrency:
+            task = mailbox[0]
+            if task.done:
+                mailbox.popleft()
+                continue
+            if task.state != "ready":
+                return  # head-of-line: later calls wait for this one's arguments
+            mailbox.popleft()
+            task.node = self.node
+            task.worker = self.worker
+            task.state = "fetching"
+            self.running[task.seq] = task
+            self.rt.fetch_args(task, self.node, self.rt._start)
+
+    def describe_stall(self) -> str:
+        if self.state != ALIVE or not self.running:
+            return ""
+        waiting = [t for t in self.mailbox if not t.done]
+        if not waiting:
+            return ""
+        busy = ", ".join(t.name for t in self.running.values())
+        return (f"actor {self.class_name} ({self.id[:8]}) is busy with {busy} (max_concurrency="
+                f"{self.max_concurrency}); {len(waiting)} call(s) wait behind it, first {waiting[0].name}")
+
+    def repr_string(self) -> str:
+        return f"<{self.cls.__module__}.{self.class_name} object>"
+
+    def __repr__(self) -> str:
+        return (f"ActorState({self.class_name}, {self.state}, restarts={self.num_restarts}/"
+                f"{self.max_restarts}, queued={len(self.mailbox)}, running={len(self.running)})")
+
+
+class ActorMethod:
+    """`handle.method`: call it with `.remote(...)`."""
+
+    def __init__(self, handle: "ActorHandle", name: str, num_returns: int = 1,
+                 options: dict[str, Any] | None = None) -> None:
+        self._handle = handle
+        self._name = name
+        self._num_returns = num_returns
+        self._options = options or {}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Actor methods cannot be called directly. Instead of running "
+                        f"'object.{self._name}()', try 'object.{self._name}.remote()'.")
+
+    def options(self, **options: Any) -> "ActorMethod":
+        opts.validate_method_options(options)
+        merged = {**self._options, **options}
+        return ActorMethod(self._handle, self._name, merged.get("num_returns", self._num_returns), merged)
+
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
+        return self._handle._submit(self._name, args, kwargs, self._num_returns, self._options)
+
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
+
+    def __repr__(self) -> str:
+        return f"ActorMethod({self._handle._class_name}.{self._name})"
+
+
+class ActorHandle:
+    """A reference to an actor; pass it to tasks and other actors freely."""
+
+    def __init__(self, actor_id: str, class_name: str, methods: dict[str, int]) -> None:
+        self._actor_id_hex = actor_id
+        self._class_name = class_name
+        self._methods = methods
+
+    def __getattr__(self, name: str) -> ActorMethod:
+        methods = self.__dict__.get("_methods", {})
+        if name in methods:
+            return ActorMethod(self, name, methods[name])
+        raise AttributeError(f"'ActorHandle' object has no attribute '{name}'")
+
+    def _submit(self, method_name: str, args: tuple, kwargs: dict, num_returns: int,
+                options: dict[str, Any]) -> Any:
+        from dsai.mockray.runtime import runtime
+
+        rt = runtime()
+        actor = rt.actors.get(self._actor_id_hex)
+        if actor is None:
+            raise ValueError(f"{self!r} belongs to a cluster that was shut down; create the actor again")
+        name = f"{actor.class_name}.{method_name}"
+        blob, refs = pack_args(args, kwargs, name)
+        node_id, parent = rt.caller()
+        seq, task_id = rt.next_task_id(actor.id)
+        retries = options.get("max_task_retries", actor.max_task_retries)
+        task = Task(rt, seq, task_id, name, None, blob, refs, num_returns, {}, kind="actor_task",
+                    max_retries=retries, retry_exceptions=options.get("retry_exceptions", False),
+                    caller_node=node_id, actor=actor, method=method_name, parent=parent)
+        returns = rt.make_returns(task)
+        if parent is not None:
+            parent.children.append(task)
+        actor.submit_call(task)
+        if num_returns == 1:
+            return returns[0]
+        return None if num_returns == 0 else returns
+
+    @property
+    def _actor_id(self) -> Any:
+        return _ActorID(self._actor_id_hex)
+
+    def __reduce__(self):
+        return (_rebuild_handle, (self._actor_id_hex, self._class_name, self._methods))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ActorHandle) and other._actor_id_hex == self._actor_id_hex
+
+    def __hash__(self) -> int:
+        return hash(self._actor_id_hex)
+
+    def __repr__(self) -> str:
+        return f"Actor({self._class_name}, {self._actor_id_hex})"
+
+
+class _ActorID:
+    def __init__(self, h: str) -> None:
+        self._hex = h
+
+    def hex(self) -> str:
+        return self._hex
+
+    def __repr__(self) -> str:
+        return f"ActorID({self._hex})"
+
+
+def _rebuild_handle(actor_id: str, class_name: str, methods: dict[str, int]) -> ActorHandle:
+    return ActorHandle(actor_id, class_name, methods)
+
+
+def _method_table(cls: type) -> dict[str, int]:
+    out = {}
+    for name, member in inspect.getmembers(cls):
+        if name.startswith("__") and name != "__call__":
+            continue
+        if callable(member):
+            out[name] = getattr(member, "__ray_num_returns__", 1)
+    return out
+
+
+class ActorClass:
+    """`@ray.remote class C`: create actors with `C.remote(...)`."""
+
+    def __init__(self, cls: type, options: dict[str, Any]) -> None:
+        self._cls = cls
+        self._options = options
+        self._methods = _method_table(cls)
+        self.__name__ = cls.__name__
+        self.__qualname__ = cls.__qualname__
+        self.__module__ = cls.__module__
+        self.__doc__ = cls.__doc__
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("Actors cannot be instantiated directly. Instead of "
+                        f"'{self._cls.__name__}()', use '{self._cls.__name__}.remote()'.")
+
+    def options(self, **options: Any) -> "ActorClass":
+        opts.validate_actor_options(options, in_options=True)
+        return ActorClass(self._cls, {**self._options, **options})
+
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
+
+    def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
+        from dsai.mockray.runtime import runtime
+
+        rt = runtime()
+        o = self._options
+        name = o.get("name")
+        namespace = o.get("namespace") or rt.namespace
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                raise ValueError("The actor name must be a non-empty string; got "
+                                 f"{name!r}. Leave it out for an anonymous actor.")
+            existing = rt.named_actors.get((namespace, name))
+            if existing is not None:
+                if o.get("get_if_exists"):
+                    return existing.handle
+                raise ActorAlreadyExistsError(
+                    f"The name {name} (namespace={o.get('namespace')}) is already taken. Please use "
+                    "a different name or get the existing actor using "
+                    f"ray.get_actor('{name}', namespace='{o.get('namespace')}')")
+        seq, task_id = rt.next_task_id()
+        actor_id = ("%024x" % seq) + "01000000"
+        state = ActorState(rt, actor_id, self._cls, name, namespace, o)
+        handle = ActorHandle(actor_id, self._cls.__name__, self._methods)
+        state.handle = handle
+        rt.actors[actor_id] = state
+        if name is not None:
+            rt.named_actors[(namespace, name)] = state
+        num_cpus = o.get("num_cpus")
+        hold = opts.resource_demand(num_cpus, o.get("num_gpus"), o.get("resources"))
+        # Ray: an actor needs 1 CPU to be placed but holds none while it lives,
+        # unless it asks for CPUs explicitly.
+        demand = dict(hold) if num_cpus is not None else {**hold, "CPU": hold.get("CPU", 0.0) + 1.0}
+        blob, refs = pack_args(args, kwargs, f"{self._cls.__name__}.__init__")
+        node_id, parent = rt.caller()
+        creation = Task(rt, seq, task_id, f"{self._cls.__name__}.__init__", state.construct, blob, refs,
+                        0, demand, kind="actor_creation", caller_node=node_id,
+                        strategy=_strategy(o.get("scheduling_strategy")), actor=state, parent=parent)
+        creation.hold = hold
+        state.start(creation)
+        return handle
+
+    def __repr__(self) -> str:
+        return f"ActorClass({self._cls.__name__})"
+
+
+def _strategy(s: Any) -> Any:
+    if s is None or s == "DEFAULT":
+        return None
+    if s == "SPREAD":
+        return "SPREAD"
+    if hasattr(s, "node_id") and hasattr(s, "soft"):
+        return s
+    raise ValueError(f"scheduling_strategy {s!r} is not simulated; use 'DEFAULT', 'SPREAD' or "
+                     "NodeAffinitySchedulingStrategy(node_id, soft)")
+
+
+def method(*args: Any, **kwargs: Any) -> Any:
+    """`@ray.method(num_returns=2)`: options for one actor method."""
+    if args and callable(args[0]) and not kwargs:
+        return args[0]
+    unknown = set(kwargs) - {"num_returns", "concurrency_group", "max_task_retries", "retry_exceptions",
+                             "enable_task_events", "_generator_backpressure_num_objects", "tensor_transport"}
+    if unknown:
+        raise ValueError(f"Unexpected keyword arguments to @ray.method: {sorted(unknown)}")
+
+    def deco(fn: Any) -> Any:
+        if "num_returns" in kwargs:
+            fn.__ray_num_returns__ = kwargs["num_returns"]
+        return fn
+
+    return deco
+

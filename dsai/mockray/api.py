@@ -1,0 +1,373 @@
+"""Ray Core's driver API (`ray.init`, `ray.get`, `ray.wait`, ...) on the simulated cluster.
+
+Every function here checks its arguments as Ray 2.60 does and raises Ray's
+error types; the differences are documented in the README ("The simulator").
+Blocking calls (`get`, `wait`) run the simulation until what they wait for
+is ready; inside simulated work they block only the calling worker.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Sequence
+
+from dsai.mockray import options as opts
+from dsai.mockray import runtime as _rt
+from dsai.mockray.actor import ActorClass, ActorHandle
+from dsai.mockray.exceptions import (ActorHandleNotFoundError, GetTimeoutError, RayTaskError,
+                                     TaskCancelledError)
+from dsai.mockray.object_ref import FAILED, ObjectEntry, ObjectRef
+from dsai.mockray.remote_function import RemoteFunction
+from dsai.mockray.serialization import deserialize
+from dsai.sim.network import NetworkConfig
+from dsai.sim.process import current_process
+
+__all__ = ["init", "shutdown", "is_initialized", "remote", "get", "wait", "put", "kill", "cancel",
+           "get_actor", "available_resources", "cluster_resources", "nodes", "timeline",
+           "get_gpu_ids", "DEFAULT_NUM_CPUS"]
+
+DEFAULT_NUM_CPUS = 8  # a fixed default, so results do not depend on the machine
+
+_RAY_INIT_KWARGS = {
+    "labels", "object_store_memory", "local_mode", "include_dashboard", "dashboard_host",
+    "dashboard_port", "job_config", "configure_logging", "logging_level", "logging_format",
+    "logging_config", "log_to_driver", "runtime_env", "enable_resource_isolation", "cgroup_path",
+    "system_reserved_cpu", "system_reserved_memory", "proxy_server_url", "_system_config",
+    "_temp_dir", "_node_ip_address", "_memory", "_enable_object_reconstruction",
+    "_redis_password", "_plasma_directory", "_metrics_export_port", "_tracing_startup_hook",
+}
+
+
+class RayContext(dict):
+    """What `ray.init` returns (a dict of addresses, as in Ray)."""
+
+    def __enter__(self) -> "RayContext":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        shutdown()
+
+    @property
+    def address_info(self) -> dict:
+        return dict(self)
+
+    def __repr__(self) -> str:
+        return f"RayContext(simulated, address={self.get('address')!r}, node_id={self.get('node_id')!r})"
+
+
+def init(address: str | None = None, *, num_cpus: int | None = None, num_gpus: int | None = None,
+         resources: dict[str, float] | None = None, namespace: str | None = None,
+         ignore_reinit_error: bool = False, seed: int = 0, network: NetworkConfig | dict | None = None,
+         **kwargs: Any) -> RayContext:
+    """Start a simulated cluster (one head node), or join a `Cluster` by its address.
+
+    Simulator-only keywords: `seed` (every random choice in the simulation),
+    `network` (a `NetworkConfig` or a dict of its fields: latency, bandwidth,
+    loss, jitter). Without `num_cpus` the head node has 8 CPUs (real Ray
+    counts the machine's; pass num_cpus for the same result on both).
+    """
+    unknown = [k for k in kwargs if k not in _RAY_INIT_KWARGS]
+    if unknown:
+        raise RuntimeError(f"Unknown keyword argument(s): {', '.join(unknown)}")
+    if _rt.runtime_or_none() is not None:
+        if ignore_reinit_error:
+            return _context(_rt.runtime_or_none())
+        raise RuntimeError("Maybe you called ray.init twice by accident? This error can be suppressed "
+                           "by passing in 'ignore_reinit_error=True' or by calling 'ray.shutdown()' "
+                           "prior to 'ray.init()'.")
+    if isinstance(network, dict):
+        network = NetworkConfig(**network)
+    if address is not None and address != "local":
+        from dsai.mockray import cluster_utils
+
+        cluster = cluster_utils.lookup(address)
+        if num_cpus is not None or num_gpus is not None or resources:
+            raise ValueError("When connecting to an existing cluster, num_cpus and num_gpus must not "
+                             "be provided.")
+        rt = cluster.start_runtime(namespace=namespace)
+        return _context(rt)
+    for name, value in (("num_cpus", num_cpus), ("num_gpus", num_gpus)):
+        if value is not None and (not isinstance(value, (int, float)) or value < 0):
+            raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    if resources is not None:
+        if not isinstance(resources, dict):
+            raise TypeError(f"resources must be a dict of resource name to quantity, got {resources!r}")
+        if "CPU" in resources or "GPU" in resources:
+            raise ValueError("Use the 'num_cpus' and 'num_gpus' keyword instead of 'CPU' and 'GPU' in "
+                             "'resources' keyword")
+    rt = _rt.Runtime(seed=seed, namespace=namespace, network=network)
+    _rt._set_runtime(rt)
+    rt.add_node(DEFAULT_NUM_CPUS if num_cpus is None else num_cpus, num_gpus or 0, resources)
+    return _context(rt)
+
+
+def _context(rt: _rt.Runtime) -> RayContext:
+    head = rt.head
+    return RayContext(address="sim://head", node_ip_address=head.ip, node_id=head.node_id,
+                      namespace=rt.namespace, simulated=True)
+
+
+def shutdown(_exiting_interpreter: bool = False) -> None:
+    """Stop the simulated cluster (safe to call twice, or before init)."""
+    rt = _rt.runtime_or_none()
+    if rt is None:
+        return
+    rt.close()
+    _rt._set_runtime(None)
+
+
+def is_initialized() -> bool:
+    return _rt.runtime_or_none() is not None
+
+
+def remote(*args: Any, **kwargs: Any) -> Any:
+    """`@ray.remote` / `@ray.remote(num_cpus=2, ...)` on a function or a class."""
+    if len(args) == 1 and not kwargs and (inspect.isfunction(args[0]) or inspect.isclass(args[0])
+                                          or callable(args[0])):
+        return _make_remote(args[0], {})
+    if args:
+        raise TypeError("The @ray.remote decorator must be applied either with no arguments and no "
+                        "parentheses, for example '@ray.remote', or it must be applied using some of "
+                        "the arguments in the list ['num_cpus', 'num_gpus', 'resources', "
+                        "'num_returns', 'max_retries', 'max_restarts', ...], for example "
+                        "'@ray.remote(num_returns=2, resources={\"CustomResource\": 1})'.")
+
+    def deco(fn_or_cls: Any) -> Any:
+        return _make_remote(fn_or_cls, kwargs)
+
+    return deco
+
+
+def _make_remote(fn_or_cls: Any, options: dict[str, Any]) -> Any:
+    if inspect.isclass(fn_or_cls):
+        opts.validate_actor_options(options, in_options=False)
+        return ActorClass(fn_or_cls, options)
+    if callable(fn_or_cls):
+        opts.validate_task_options(options, in_options=False)
+        return RemoteFunction(fn_or_cls, options)
+    raise TypeError("The @ray.remote decorator must be applied to either a function or a class.")
+
+
+def _check_timeout(timeout: Any) -> None:
+    if timeout is not None and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)):
+        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+    if timeout is not None and timeout < 0:
+        raise ValueError("'timeout' must be a non-negative number or None.")
+
+
+def _value_of(entry: ObjectEntry) -> Any:
+    if entry.state is FAILED:
+        err = entry.error
+        if isinstance(err, RayTaskError):
+            raise err.as_instanceof_cause()
+        raise err
+    return deserialize(entry.value)
+
+
+def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None = None) -> Any:
+    """The value(s) behind one ref or a list of refs; raises the task's error if it failed."""
+    is_single = isinstance(object_refs, ObjectRef)
+    if is_single:
+        refs = [object_refs]
+    elif isinstance(object_refs, list):
+        refs = object_refs
+        for r in refs:
+            if not isinstance(r, ObjectRef):
+                raise TypeError(f"Attempting to call `get` on the value {r!r}, which is not an "
+                                "ray.ObjectRef.")
+    else:
+        raise ValueError(f"Invalid type of object refs, {type(object_refs)}, is given. 'object_refs' "
+                         "must either be an ObjectRef or a list of ObjectRefs. ")
+    _check_timeout(timeout)
+    rt = _rt.runtime()
+    entries = [rt.entry(r) for r in refs]
+    w = rt.wait_for(entries, len(entries), timeout, fetch_local=True, stop_on_error=True)
+    if not w.satisfied():
+        raise GetTimeoutError("Get timed out: some object(s) not ready.")
+    if w.failed:  # raise the first error in list order, as Ray does
+        for i, e in enumerate(entries):
+            if w.flags[i] and e.state is FAILED:
+                _value_of(e)
+    values = [_value_of(e) for e in entries]
+    return values[0] if is_single else values
+
+
+def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float | None = None,
+         fetch_local: bool = True) -> tuple[list[ObjectRef], list[ObjectRef]]:
+    """Split refs into (ready, not ready): the first `num_returns` ready ones, in input order."""
+    if isinstance(object_refs, ObjectRef):
+        raise TypeError("wait() expected a list of ray.ObjectRef, got a single ray.ObjectRef "
+                        f"{object_refs!r}")
+    if not isinstance(object_refs, list):
+        raise TypeError(f"wait() expected a list of ray.ObjectRef, got {type(object_refs)}")
+    _check_timeout(timeout)
+    if timeout is not None and timeout < 0:
+        raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
+    for r in object_refs:
+        if not isinstance(r, ObjectRef):
+            raise TypeError(f"wait() expected a list of ray.ObjectRef, got list containing {type(r)}")
+    if not isinstance(num_returns, int) or num_returns <= 0:
+        raise ValueError(f"Invalid number of objects to return {num_returns}.")
+    if num_returns > len(object_refs):
+        raise ValueError("num_returns cannot be greater than the number of objects provided to "
+                         "ray.wait.")
+    if len(set(object_refs)) != len(object_refs):
+        raise ValueError("Wait requires a list of unique object refs.")
+    rt = _rt.runtime()
+    entries = [rt.entry(r) for r in object_refs]
+    w = rt.wait_for(entries, num_returns, timeout, fetch_local=fetch_local, stop_on_error=False)
+    ready = [r for r, f in zip(object_refs, w.flags) if f][:num_returns]
+    chosen = set(ready)
+    return ready, [r for r in object_refs if r not in chosen]
+
+
+def put(value: Any, *, _owner: Any = None) -> ObjectRef:
+    """Store a value in the object store of the caller's node; returns its ref."""
+    if isinstance(value, ObjectRef):
+        raise TypeError("Calling 'put' on an ray.ObjectRef is not allowed. If you really want to do "
+                        "this, you can wrap the ray.ObjectRef in a list and call 'put' on it.")
+    rt = _rt.runtime()
+    node_id, _ = rt.caller()
+    return rt.put(value, node_id)
+
+
+def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
+    """Kill an actor now; with no_restart=False it may restart (max_restarts)."""
+    if not isinstance(actor, ActorHandle):
+        raise ValueError(f"ray.kill() only supported for actors. For tasks, try ray.cancel(). Got: {actor}.")
+    rt = _rt.runtime()
+    state = rt.actors.get(actor._actor_id_hex)
+    if state is None:
+        raise ActorHandleNotFoundError(f"Failed to kill actor {actor._actor_id_hex}: it belongs to a "
+                                       "cluster that was shut down.")
+    state.crash("The actor is dead because it was killed by `ray.kill`.", allow_restart=not no_restart)
+
+
+def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True) -> None:
+    """Cancel the task behind a ref: queued tasks never run; running ones get KeyboardInterrupt
+    (force=True kills the worker). `get` on it then raises TaskCancelledError."""
+    if not isinstance(object_ref, ObjectRef):
+        raise TypeError("ray.cancel() only supported for object refs. For actors, try ray.kill(). "
+                        f"Got: {type(object_ref)}.")
+    rt = _rt.runtime()
+    task = rt.entry(object_ref).creator
+    if task is None or task.done:
+        return
+    if task.kind == "actor_task" and force:
+        raise ValueError("force=True is not supported for actor tasks.")
+    _cancel_task(rt, task, force, recursive)
+
+
+def _cancel_task(rt: _rt.Runtime, task: Any, force: bool, recursive: bool) -> None:
+    if task.done:
+        return
+    task.cancel_requested = True
+    if recursive:
+        for child in task.children:
+            _cancel_task(rt, child, force, recursive)
+    if task.state == "running":
+        if force:
+            rt.sim.loop.call_soon(_force_kill, rt, task)
+        else:
+            rt.sim.loop.call_soon(_interrupt, rt, task)
+        return
+    # Not started: it will never run.
+    if task.state == "queued":
+        rt.sched.remove(task)
+    if task.node is not None and task.kind == "task":
+        task.node.running.pop(task.seq, None)
+        task.node.release(task.hold)
+        rt.sim.loop.call_soon(rt._dispatch, task.node)
+        task.node = None
+    if task.kind == "actor_task":
+        try:
+            task.actor.mailbox.remove(task)
+        except ValueError:
+            pass
+        task.actor.running.pop(task.seq, None)
+    rt._fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)
+    if task.kind == "actor_task":
+        rt.sim.loop.call_soon(task.actor.pump)
+
+
+def _interrupt(rt: _rt.Runtime, task: Any) -> None:
+    if task.state == "running" and task.proc is not None and not task.proc.done:
+        from dsai.sim.process import throw_into
+
+        throw_into(task.proc, KeyboardInterrupt())
+        proc = task.proc
+        if proc.done and proc.on_exit is not None:
+            cb, proc.on_exit = proc.on_exit, None
+            cb(proc)
+
+
+def _force_kill(rt: _rt.Runtime, task: Any) -> None:
+    if task.state == "running" and task.proc is not None and not task.proc.done:
+        task.retries_left = 0
+        rt.sim.kill(task.proc)
+        ns = task.node
+        if ns is not None:
+            ns.running.pop(task.seq, None)
+            if task.released_cpu:
+                task.released_cpu = False
+                ns.acquire({"CPU": task.hold.get("CPU", 0.0)})
+            ns.release(task.hold)
+            ns.give_worker(task.worker)
+            task.node = None
+            rt._dispatch(ns)
+        rt._fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)
+
+
+def get_actor(name: str, namespace: str | None = None) -> ActorHandle:
+    """The handle of a named actor (in the current namespace unless one is given)."""
+    if not name:
+        raise ValueError("Please supply a non-empty value to get_actor")
+    if namespace is not None and not isinstance(namespace, str):
+        raise TypeError(f"namespace must be None or a string, got {type(namespace)}")
+    rt = _rt.runtime()
+    ns = namespace or rt.namespace
+    state = rt.named_actors.get((ns, name))
+    if state is None:
+        raise ValueError(f"Failed to look up actor with name '{name}'. This could because 1. You are "
+                         "trying to look up a named actor you didn't create. 2. The named actor died. "
+                         "3. You did not use a namespace matching the namespace of the actor.")
+    return state.handle
+
+
+def available_resources() -> dict[str, float]:
+    return _rt.runtime().sched.available_resources()
+
+
+def cluster_resources() -> dict[str, float]:
+    return _rt.runtime().sched.total_resources()
+
+
+def nodes() -> list[dict[str, Any]]:
+    """One dict per node, as `ray.nodes()` gives them."""
+    rt = _rt.runtime()
+    return [{"NodeID": ns.node_id, "Alive": ns.alive, "NodeManagerAddress": ns.ip,
+             "NodeName": ns.ip, "Resources": dict(ns.total) if ns.alive else {},
+             "alive": ns.alive, "NodeManagerHostname": ns.name, "IsHeadNode": ns.is_head}
+            for ns in rt.nodes]
+
+
+def timeline(filename: str | None = None) -> list[dict] | None:
+    """Chrome-trace events of every task run so far (open the file in Perfetto)."""
+    events = [dict(e) for e in _rt.runtime().timeline_events]
+    if filename is not None:
+        import json
+
+        with open(filename, "w") as f:
+            json.dump(events, f)
+        return None
+    return events
+
+
+def get_gpu_ids() -> list[int]:
+    """The GPUs assigned to the calling worker (simulated GPUs are numbered 0..n-1)."""
+    proc = current_process()
+    task = proc.context if proc is not None else None
+    if task is None:
+        return []
+    n = int(task.hold.get("GPU", 0))
+    return list(range(n))

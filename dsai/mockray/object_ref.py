@@ -1,0 +1,179 @@
+"""Futures for remote values: an ObjectRef names a value that may not exist yet.
+
+The value lives in the object store of the node that made it (an
+`ObjectEntry`); the ref is only a name, cheap to copy and to pass to other
+tasks. `ray.get` waits for the entry; `ref.future()` and `await ref` are
+other ways to wait for the same thing.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from typing import TYPE_CHECKING, Any, Callable
+
+from dsai.mockray.serialization import Serialized
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dsai.mockray.task import Task
+
+__all__ = ["ObjectRef", "ObjectEntry", "PENDING", "READY", "FAILED", "LOST"]
+
+PENDING, READY, FAILED, LOST = "pending", "ready", "failed", "lost"
+
+
+class ObjectEntry:
+    """One object in the (simulated, distributed) object store."""
+
+    __slots__ = ("id", "state", "value", "error", "locations", "callbacks", "creator",
+                 "fetching", "created_at", "owner_node", "call_site")
+
+    def __init__(self, object_id: bytes, creator: "Task | None" = None, owner_node: int = 0) -> None:
+        self.id = object_id
+        self.state = PENDING
+        self.value: Serialized | None = None
+        self.error: BaseException | None = None  # a Ray error, stored as the value
+        self.locations: list[int] = []  # node ids holding a copy; the first is the primary
+        self.callbacks: list[Callable[["ObjectEntry"], Any]] = []
+        self.creator = creator  # the task whose return this is (lineage), None for put
+        self.fetching: dict[int, list[Callable[[], Any]]] = {}  # node -> waiters of a transfer
+        self.created_at: float | None = None
+        self.owner_node = owner_node
+
+    @property
+    def done(self) -> bool:
+        return self.state is READY or self.state is FAILED
+
+    @property
+    def nbytes(self) -> int:
+        return self.value.nbytes if self.value is not None else 0
+
+    def on_done(self, fn: Callable[["ObjectEntry"], Any]) -> None:
+        """Call `fn(entry)` once the object is ready or failed (now, if it is)."""
+        if self.state is READY or self.state is FAILED:
+            fn(self)
+        else:
+            self.callbacks.append(fn)
+
+    def _fire(self) -> None:
+        callbacks, self.callbacks = self.callbacks, []
+        for fn in callbacks:
+            fn(self)
+
+    def set_value(self, value: Serialized, node: int, now: float) -> None:
+        self.value, self.error, self.state = value, None, READY
+        self.locations = [node]
+        self.created_at = now
+        self._fire()
+
+    def set_error(self, error: BaseException, node: int, now: float) -> None:
+        self.value, self.error, self.state = None, error, FAILED
+        self.locations = [node]
+        self.created_at = now
+        self._fire()
+
+    def __repr__(self) -> str:
+        return f"ObjectEntry({self.id.hex()[:16]}…, {self.state}, {self.nbytes} bytes, at {self.locations})"
+
+
+class ObjectRef:
+    """A reference to a value in the cluster's object store."""
+
+    __slots__ = ("_id", "_entry", "__weakref__")
+
+    def __init__(self, object_id: bytes, entry: ObjectEntry | None = None) -> None:
+        self._id = object_id
+        self._entry = entry
+
+    def binary(self) -> bytes:
+        return self._id
+
+    def hex(self) -> str:
+        return self._id.hex()
+
+    def task_id(self) -> Any:
+        return self._id[:24].hex()
+
+    def is_nil(self) -> bool:
+        return not any(self._id)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ObjectRef) and other._id == self._id
+
+    def __hash__(self) -> int:
+        return hash(self._id)
+
+    def __repr__(self) -> str:
+        return f"ObjectRef({self._id.hex()})"
+
+    def __reduce__(self):
+        # Nested refs travel as names and are found again in the running cluster.
+        return (_rebuild_ref, (self._id,))
+
+    def future(self) -> concurrent.futures.Future:
+        """A concurrent.futures.Future for the value; `result()` runs the simulation."""
+        return _RefFuture(self)
+
+    def __await__(self):
+        return _await_ref(self).__await__()
+
+    def _on_completed(self, fn: Callable[[Any], Any]) -> None:
+        from dsai.mockray.runtime import runtime
+
+        runtime().entry(self).on_done(lambda e: fn(self))
+
+
+def _rebuild_ref(object_id: bytes) -> ObjectRef:
+    from dsai.mockray.runtime import runtime_or_none
+
+    rt = runtime_or_none()
+    entry = rt.objects.get(object_id) if rt is not None else None
+    return ObjectRef(object_id, entry)
+
+
+async def _await_ref(ref: ObjectRef) -> Any:
+    # Inside simulated work this blocks the process; in the driver it runs the
+    # simulation until the value is there. Either way no asyncio loop is needed.
+    from dsai.mockray import api
+
+    return api.get(ref)
+
+
+class _RefFuture(concurrent.futures.Future):
+    """A Future whose `result()` drives the simulation instead of blocking a thread."""
+
+    def __init__(self, ref: ObjectRef) -> None:
+        super().__init__()
+        self._ref = ref
+        from dsai.mockray.runtime import runtime
+
+        runtime().entry(ref).on_done(self._settle)
+
+    def _settle(self, entry: ObjectEntry) -> None:
+        if self.done():
+            return
+        from dsai.mockray import api
+
+        try:
+            value = api._value_of(entry)
+        except BaseException as e:
+            self.set_exception(e)
+        else:
+            self.set_result(value)
+
+    def _drive(self, timeout: float | None) -> None:
+        from dsai.mockray import api
+
+        if not self.done():
+            api.wait([self._ref], num_returns=1, timeout=timeout, fetch_local=False)
+
+    def result(self, timeout: float | None = None) -> Any:
+        self._drive(timeout)
+        if not self.done():
+            raise concurrent.futures.TimeoutError()
+        return super().result(0)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self._drive(timeout)
+        if not self.done():
+            raise concurrent.futures.TimeoutError()
+        return super().exception(0)

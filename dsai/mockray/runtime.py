@@ -1,0 +1,715 @@
+"""The simulated Ray runtime: an object store, a scheduler and workers on a virtual-time cluster.
+
+Life of a task: `submit` waits for its argument objects, `_place` finds a
+node with free resources (or queues it), `_assign` reserves them and fetches
+large arguments over the network, `_start` runs the function in a simulated
+process, `_on_exit` stores the results (or the error) where it ran and frees
+the resources for the next queued task. Faults, retries, restarts and
+lineage reconstruction all re-enter this path.
+
+Objects smaller than `INLINE_THRESHOLD` travel inside task specs and
+replies, as in Ray: they are available everywhere at once and survive node
+deaths (their bytes are still counted). Larger objects live in the store of
+the node that made them and cross the network when another node needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import Any, Callable
+
+from dsai.mockray.exceptions import (ActorUnschedulableError, NodeDiedError, ObjectLostError,
+                                     ObjectReconstructionFailedError, RayError, RayTaskError,
+                                     SimulationDeadlockError, TaskCancelledError,
+                                     TaskUnschedulableError, WorkerCrashedError)
+from dsai.mockray.object_ref import FAILED, LOST, PENDING, READY, ObjectEntry, ObjectRef
+from dsai.mockray.scheduler import NodeState, Scheduler
+from dsai.mockray.serialization import Serialized, deserialize, serialize
+from dsai.mockray.task import Task, unpack_args
+from dsai.sim import Simulation
+from dsai.sim.network import NetworkConfig
+from dsai.sim.process import Process, current_process
+from dsai.sim.simulation import set_current
+
+__all__ = ["Runtime", "runtime", "runtime_or_none", "INLINE_THRESHOLD"]
+
+INLINE_THRESHOLD = 100 * 1024  # bytes; Ray's max_direct_call_object_size
+JOB_ID = bytes.fromhex("01000000")
+_DONE_STATES = ("finished", "failed", "cancelled")
+
+_runtime: "Runtime | None" = None
+
+
+def runtime() -> "Runtime":
+    """The running runtime, started with defaults if needed (Ray auto-initializes too)."""
+    if _runtime is None:
+        from dsai.mockray import api
+
+        api.init()
+    assert _runtime is not None
+    return _runtime
+
+
+def runtime_or_none() -> "Runtime | None":
+    return _runtime
+
+
+def _set_runtime(rt: "Runtime | None") -> None:
+    global _runtime
+    _runtime = rt
+    set_current(rt.sim if rt is not None else None)
+
+
+class _Waiter:
+    """Counts objects becoming ready (and local) for one get/wait call."""
+
+    __slots__ = ("rt", "flags", "count", "num", "failed", "stop_on_error", "proc", "woken")
+
+    def __init__(self, rt: "Runtime", entries: list[ObjectEntry], num: int, node_id: int,
+                 fetch_local: bool, stop_on_error: bool) -> None:
+        self.rt = rt
+        self.flags = [False] * len(entries)
+        self.count = 0
+        self.num = num
+        self.failed = False
+        self.stop_on_error = stop_on_error
+        self.proc: Process | None = None
+        self.woken = False
+        for i, e in enumerate(entries):
+            if e.state is READY or e.state is FAILED:
+                if not fetch_local or rt.is_local(e, node_id):
+                    self._mark(i, e)
+                    continue
+            rt.when_available(e, node_id if fetch_local else None, self._marker(i))
+
+    def _marker(self, i: int) -> Callable[[ObjectEntry], None]:
+        return lambda e: self._mark(i, e)
+
+    def _mark(self, i: int, e: ObjectEntry) -> None:
+        if self.flags[i]:
+            return
+        self.flags[i] = True
+        self.count += 1
+        if e.state is FAILED and self.stop_on_error:
+            self.failed = True
+        if self.proc is not None and not self.woken and self.satisfied():
+            self.woken = True
+            self.rt.sim.wake(self.proc, "ready")
+
+    def satisfied(self) -> bool:
+        return self.count >= self.num or self.failed
+
+    def timeout(self) -> None:
+        if self.proc is not None and not self.woken:
+            self.woken = True
+            self.rt.sim.wake(self.proc, "timeout")
+
+
+class Runtime:
+    """All state of one simulated Ray cluster (what `ray.init` starts)."""
+
+    def __init__(self, *, seed: int = 0, namespace: str | None = None,
+                 network: NetworkConfig | None = None) -> None:
+        self.sim = Simulation(seed=seed, network=network)
+        self.sched = Scheduler()
+        self.nodes: list[NodeState] = []
+        self.objects: dict[bytes, ObjectEntry] = {}
+        self.actors: dict[str, Any] = {}  # actor id hex -> ActorState
+        self.named_actors: dict[tuple[str, str], Any] = {}
+        self.namespace = namespace or "anonymous-namespace"
+        self.timeline_events: list[dict] = []
+        self.record_timeline = True
+        self.tasks_run = 0
+        self._seq = 0
+        self._put_seq = 0
+        self._ids = self.sim.stream("ids")
+        self.driver_task_id = (0).to_bytes(8, "big") + b"\xff" * 12 + JOB_ID
+        self.blocked: dict[Process, Any] = {}  # processes in get/wait, for deadlock reports
+        self.sim.hooks["kill_worker"] = self.kill_worker
+        self.sim.hooks["resolve_node"] = self._resolve_node
+
+    # -- cluster --------------------------------------------------------------------
+    def add_node(self, num_cpus: float, num_gpus: float = 0, resources: dict[str, float] | None = None,
+                 name: str | None = None, memory: float = 8 * 1024**3,
+                 object_store_memory: float = 2 * 1024**3) -> NodeState:
+        index = len(self.nodes)
+        node = self.sim.add_node(name or ("head" if index == 0 else f"node-{index}"))
+        ip = f"10.0.0.{index + 1}"
+        total: dict[str, float] = {"CPU": float(num_cpus)}
+        if num_gpus:
+            total["GPU"] = float(num_gpus)
+        for k, v in (resources or {}).items():
+            total[k] = float(v)
+        total["memory"] = float(memory)
+        total["object_store_memory"] = float(object_store_memory)
+        total[f"node:{ip}"] = 1.0
+        if index == 0:
+            total["node:__internal_head__"] = 1.0
+        ns = NodeState(node, total, "%056x" % self._ids.getrandbits(224), ip, index == 0)
+        self.nodes.append(ns)
+        self.sched.add(ns)
+        node.on_death(self._on_node_death)
+        node.on_restart(self._on_node_restart)
+        self.sim.loop.call_soon(self._dispatch, ns)
+        return ns
+
+    @property
+    def head(self) -> NodeState:
+        return self.nodes[0]
+
+    def _resolve_node(self, ref: Any) -> Any:
+        for ns in self.nodes:
+            if ns.node_id == ref or ns.ip == ref:
+                return ns.node
+        return None
+
+    # -- ids and objects ----------------------------------------------------------------
+    def next_task_id(self, actor_id: str | None = None) -> tuple[int, bytes]:
+        self._seq += 1
+        mid = bytes.fromhex(actor_id[:24]) if actor_id else b"\xff" * 12
+        return self._seq, self._seq.to_bytes(8, "big") + mid + JOB_ID
+
+    def new_object(self, object_id: bytes, creator: Task | None, owner_node: int) -> ObjectEntry:
+        e = ObjectEntry(object_id, creator, owner_node)
+        self.objects[object_id] = e
+        return e
+
+    def entry(self, ref: ObjectRef) -> ObjectEntry:
+        e = ref._entry
+        if e is None:
+            e = self.objects.get(ref._id)
+            if e is None:
+                raise ValueError(f"{ref!r} does not belong to this cluster (was it made before "
+                                 "ray.shutdown() or by another ray.init()?)")
+            ref._entry = e
+        return e
+
+    def put(self, value: Any, node_id: int) -> ObjectRef:
+        self._put_seq += 1
+        oid = self.driver_task_id + (0x80000000 | self._put_seq).to_bytes(4, "little")
+        proc = current_process()
+        if proc is not None and proc.context is not None:
+            oid = proc.context.id + (0x80000000 | self._put_seq).to_bytes(4, "little")
+        e = self.new_object(oid, None, node_id)
+        s = serialize(value, "the object passed to ray.put():")
+        e.set_value(s, node_id, self.sim.now())
+        return ObjectRef(oid, e)
+
+    def is_inline(self, e: ObjectEntry) -> bool:
+        return e.value is not None and e.value.nbytes < INLINE_THRESHOLD
+
+    def is_local(self, e: ObjectEntry, node_id: int) -> bool:
+        if e.state is FAILED:
+            return True
+        if e.state is not READY:
+            return False
+        return e.value.nbytes < INLINE_THRESHOLD or node_id in e.locations
+
+    def when_available(self, e: ObjectEntry, node_id: int | None, cb: Callable[[ObjectEntry], Any]) -> None:
+        """`cb(e)` once `e` is ready or failed and, if `node_id` is given, copied there."""
+        if node_id is None:
+            e.on_done(cb)
+            return
+
+        def done(e: ObjectEntry) -> None:
+            if self.is_local(e, node_id):
+                cb(e)
+            else:
+                self.fetch(e, node_id, lambda: cb(e))
+
+        e.on_done(done)
+
+    def fetch(self, e: ObjectEntry, node_id: int, cb: Callable[[], Any]) -> None:
+        """Copy a ready object to `node_id` over the network, then `cb()`."""
+        if self.is_local(e, node_id):
+            cb()
+            return
+        if e.state is LOST or e.state is PENDING:
+            if e.state is LOST:
+                self._recover(e)
+            e.on_done(lambda e: self.fetch(e, node_id, cb))
+            return
+        waiting = e.fetching.get(node_id)
+        if waiting is not None:
+            waiting.append(cb)
+            return
+        src = next((n for n in e.locations if self.nodes[n].alive), None)
+        if src is None:
+            e.state = LOST
+            self.fetch(e, node_id, cb)
+            return
+        e.fetching[node_id] = [cb]
+        self.sim.network.transfer(src, node_id, e.value.nbytes, lambda: self._fetched(e, node_id, src))
+
+    def _fetched(self, e: ObjectEntry, node_id: int, src: int) -> None:
+        waiting = e.fetching.pop(node_id, [])
+        if not self.nodes[node_id].alive:
+            return  # the tasks that wanted it died with the node
+        if not self.nodes[src].alive or e.state is not READY:
+            for cb in waiting:  # the source died mid-copy: try another copy
+                self.fetch(e, node_id, cb)
+            return
+        if node_id not in e.locations:
+            e.locations.append(node_id)
+        for cb in waiting:
+            cb()
+
+    def _recover(self, e: ObjectEntry) -> None:
+        """Lineage reconstruction: re-run the task that made a lost object, if allowed."""
+        creator = e.creator
+        if creator is not None and creator.kind == "task" and creator.done and creator.state == "finished":
+            if creator.retries_left != 0:
+                if creator.retries_left > 0:
+                    creator.retries_left -= 1
+                for r in creator.returns:
+                    if r.state is not PENDING:
+                        r.state, r.value, r.locations = PENDING, None, []
+                self.submit(creator)
+                return
+            err: RayError = ObjectReconstructionFailedError(e.id.hex())
+        else:
+            err = ObjectLostError(e.id.hex())
+        e.error, e.value, e.state = err, None, FAILED
+        e._fire()
+
+    # -- submission -----------------------------------------------------------------------
+    def caller(self) -> tuple[int, Task | None]:
+        """The node and task of whoever is submitting (the driver runs on the head)."""
+        proc = current_process()
+        if proc is not None and proc.node is not None:
+            return proc.node.id, proc.context
+        return 0, None
+
+    def make_returns(self, task: Task) -> list[ObjectRef]:
+        refs = []
+        for i in range(task.num_returns):
+            oid = task.id + (i + 1).to_bytes(4, "little")
+            e = self.new_object(oid, task, task.caller_node)
+            task.returns.append(e)
+            refs.append(ObjectRef(oid, e))
+        return refs
+
+    def submit(self, task: Task) -> None:
+        """Start a task's journey: wait for its arguments, then place it."""
+        task.state = "waiting"
+        attempt = task.attempt
+        pending = 0
+        for e in task.arg_entries:
+            if e.state is FAILED:
+                self._fail(task, e.error)
+                return
+            if e.state is not READY:
+                pending += 1
+        if pending == 0:
+            self._deps_ready(task)
+            return
+        task.deps_pending = pending
+        for e in task.arg_entries:
+            if e.state is not READY:
+                if e.state is LOST:
+                    self._recover(e)
+                e.on_done(lambda e, t=task, a=attempt: self._dep_done(t, e, a))
+
+    def _dep_done(self, task: Task, e: ObjectEntry, attempt: int) -> None:
+        if task.state != "waiting" or task.attempt != attempt:
+            return
+        if e.state is FAILED:
+            self._fail(task, e.error)
+            return
+        task.deps_pending -= 1
+        if task.deps_pending == 0:
+            self._deps_ready(task)
+
+    def _deps_ready(self, task: Task) -> None:
+        if task.kind == "actor_task":
+            task.state = "ready"
+            task.actor.pump()
+        else:
+            self._place(task)
+
+    def _place(self, task: Task) -> None:
+        shape = self.sched.shape(task)
+        ns = None if self.sched.has_queue(shape) else self.sched.choose(task)
+        if ns is None:
+            task.state = "queued"
+            self.sched.enqueue(task, shape)
+            return
+        self._assign(task, ns)
+
+    def _assign(self, task: Task, ns: NodeState) -> None:
+        ns.acquire(task.hold)
+        task.node = ns
+        task.state = "fetching"
+        ns.running[task.seq] = task
+        self.fetch_args(task, ns, self._start)
+
+    def fetch_args(self, task: Task, ns: NodeState, then: Callable[[Task], Any]) -> None:
+        node_id = ns.node.id
+        missing = [e for e in task.arg_entries if not self.is_local(e, node_id)]
+        if not missing:
+            then(task)
+            return
+        attempt, left = task.attempt, [len(missing)]
+
+        def one_done() -> None:
+            left[0] -= 1
+            if left[0] == 0 and task.attempt == attempt and task.state == "fetching" and task.node is ns:
+                then(task)
+
+        for e in missing:
+            self.fetch(e, node_id, one_done)
+
+    def _start(self, task: Task) -> None:
+        ns = task.node
+        task.state = "running"
+        task.attempt += 1
+        task.start = self.sim.now()
+        if task.kind == "task":
+            task.worker = ns.take_worker()
+        elif task.kind == "actor_creation":
+            task.actor.placed(task)
+        task.proc = self.sim.spawn(self._execute, task, name=task.name, node=ns.node,
+                                   on_exit=self._on_exit, start=True, context=task)
+
+    def _execute(self, task: Task) -> list[Serialized]:
+        """Runs inside the simulated worker: arguments in, serialized results out."""
+        values = [deserialize(e.value) for e in task.arg_entries]
+        args, kwargs = unpack_args(task.args_blob, values)
+        fn = task.fn if task.kind != "actor_task" else task.actor.bound_method(task.method)
+        result = fn(*args, **kwargs)
+        if task.kind == "actor_task" and task.actor.is_async and _is_coroutine(result):
+            result = _run_coroutine(result)
+        n = task.num_returns
+        if n == 1:
+            return [serialize(result, f"the value returned by {task.name}:")]
+        if n == 0:
+            return []
+        try:
+            parts = list(result)
+        except TypeError:
+            parts = None
+        if parts is None or len(parts) != n:
+            got = "a non-iterable" if parts is None else f"{len(parts)} values"
+            raise ValueError(f"Task {task.name} has num_returns={n} but returned {got}; "
+                             f"return a tuple or list of exactly {n} values.")
+        return [serialize(p, f"a value returned by {task.name}:") for p in parts]
+
+    def _on_exit(self, proc: Process) -> None:
+        task: Task = proc.context
+        ns = task.node
+        self.tasks_run += 1
+        self._record(task, proc)
+        if task.kind == "actor_task" or task.kind == "actor_creation":
+            task.actor.on_exit(task, proc)
+            return
+        ns.running.pop(task.seq, None)
+        if task.released_cpu:
+            task.released_cpu = False
+            ns.acquire({"CPU": task.hold.get("CPU", 0.0)})
+        ns.release(task.hold)
+        ns.give_worker(task.worker)
+        task.node = None
+        if proc.killed:
+            pass  # whoever killed it has already retried or failed it
+        elif proc.error is not None:
+            self.task_failed(task, proc.error, proc)
+        else:
+            self._succeed(task, proc.result, ns)
+        self._dispatch(ns)
+
+    def _succeed(self, task: Task, results: list[Serialized], ns: NodeState) -> None:
+        task.state = "finished"
+        now = self.sim.now()
+        owner = task.caller_node
+        for e, s in zip(task.returns, results):
+            if s.nbytes < INLINE_THRESHOLD and owner != ns.node.id:
+                # Small results ride back in the task's reply to the owner.
+                st = self.sim.network.stats
+                st[ns.node.id].bytes_sent += s.nbytes
+                st[owner].bytes_received += s.nbytes
+            e.set_value(s, ns.node.id, now)
+
+    def task_failed(self, task: Task, error: BaseException, proc: Process | None) -> None:
+        """A task's code raised: retry it if allowed, else store the error."""
+        if task.cancel_requested and isinstance(error, (KeyboardInterrupt, TaskCancelledError)):
+            self._fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)
+            return
+        if isinstance(error, Exception) and task.retryable(error):
+            if task.retries_left > 0:
+                task.retries_left -= 1
+            self.retry(task)
+            return
+        self._fail(task, self.task_error(task, error, proc))
+
+    def task_error(self, task: Task, error: BaseException, proc: Process | None) -> RayTaskError:
+        tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        lines = [ln for ln in _strip_internal_frames(tb.splitlines())]
+        node = task.node or (self.nodes[proc.node.id] if proc is not None and proc.node else self.head)
+        actor = task.actor
+        return RayTaskError(task.name, "\n".join(lines), error, proctitle=f"ray::{task.name}",
+                            pid=_fake_pid(node, task.worker), ip=node.ip,
+                            actor_repr=actor.repr_string() if actor is not None else None,
+                            actor_id=actor.id if actor is not None else None)
+
+    def retry(self, task: Task) -> None:
+        task.node = None
+        task.proc = None
+        if task.kind == "actor_task":
+            task.actor.mailbox.appendleft(task)  # a retried call keeps its place in line
+        self.submit(task)
+
+    def _fail(self, task: Task, error: BaseException, cancelled: bool = False) -> None:
+        task.state = "cancelled" if cancelled else "failed"
+        if task.kind == "task" and task.node is not None:
+            task.node.running.pop(task.seq, None)
+        now = self.sim.now()
+        for e in task.returns:
+            if not e.done:
+                e.set_error(error, task.caller_node, now)
+        if task.kind == "actor_creation":
+            task.actor.creation_failed(error)
+
+    def _dispatch(self, ns: NodeState) -> None:
+        """Give a node's free resources to the oldest queued tasks that fit."""
+        if not ns.alive:
+            return
+        while True:
+            task = self.sched.take_for(ns)
+            if task is None:
+                return
+            self._assign(task, ns)
+
+    def _record(self, task: Task, proc: Process) -> None:
+        if not self.record_timeline:
+            return
+        ns = task.node or self.head
+        end = self.sim.now()
+        self.timeline_events.append({
+            "cat": "task::" + task.name if task.kind != "actor_creation" else "actor_creation",
+            "name": task.name,
+            "pid": ns.name,
+            "tid": f"worker {task.worker}",
+            "ts": round(task.start * 1e6, 3),
+            "dur": round((end - task.start) * 1e6, 3),
+            "ph": "X",
+            "cname": "rail_response" if proc.error is None and not proc.killed else "terrible",
+            "args": {"task_id": task.task_id_hex, "attempt": task.attempt,
+                     "status": "killed" if proc.killed else ("failed" if proc.error is not None else "ok"),
+                     "node_id": ns.node_id},
+        })
+
+    # -- blocking ----------------------------------------------------------------------------
+    def wait_for(self, entries: list[ObjectEntry], num: int, timeout: float | None,
+                 fetch_local: bool, stop_on_error: bool) -> _Waiter:
+        """Block the caller (driver or simulated worker) until `num` entries are available."""
+        proc = current_process()
+        node_id = proc.node.id if proc is not None and proc.node is not None else 0
+        w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error)
+        if w.satisfied():
+            return w
+        if proc is None:
+            self._drive(w, timeout)
+        elif timeout is None or timeout > 0:
+            self._block(proc, w, timeout)
+        return w
+
+    def _drive(self, w: _Waiter, timeout: float | None) -> None:
+        loop = self.sim.loop
+        deadline = None if timeout is None else loop.now() + timeout
+        while True:
+            if loop.run_until(w.satisfied, deadline):
+                return
+            if loop.next_time() is not None:  # more to do, but after the deadline
+                loop.clock.advance_to(deadline)
+                return
+            if self._resolve_stall():
+                continue
+            if deadline is not None:
+                loop.clock.advance_to(deadline)
+                return
+            raise SimulationDeadlockError(self.explain_stall())
+
+    def _block(self, proc: Process, w: _Waiter, timeout: float | None) -> None:
+        task: Task | None = proc.context
+        ns = task.node if task is not None else None
+        # A task blocked in get/wait lends its CPU back, as Ray does, so the
+        # tasks it waits for can run even on a full node.
+        lend = task is not None and task.kind == "task" and ns is not None and task.hold.get("CPU", 0) > 0
+        if lend:
+            task.released_cpu = True
+            ns.release({"CPU": task.hold["CPU"]})
+            self._dispatch(ns)
+        w.proc = proc
+        timer = self.sim.loop.call_later(timeout, w.timeout) if timeout is not None else None
+        self.blocked[proc] = w
+        try:
+            self.sim.block(("wait", w))
+        finally:
+            self.blocked.pop(proc, None)
+            if timer is not None:
+                timer.cancel()
+            if lend and task.released_cpu and ns.alive and task.node is ns:
+                task.released_cpu = False
+                ns.acquire({"CPU": task.hold["CPU"]})
+
+    def _resolve_stall(self) -> bool:
+        """Nothing can happen any more: fail queued work that no node can ever run."""
+        failed = False
+        for task in self.sched.queued():
+            if self.sched.infeasible(task):
+                self.sched.remove(task)
+                have = {k: v for k, v in self.sched.total_resources().items()
+                        if not k.startswith("node:") and k not in ("memory", "object_store_memory")}
+                need = {k: v for k, v in task.demand.items()}
+                msg = (f"{task.name} needs {need}, but no node in the cluster has that much "
+                       f"(the whole cluster has {have}). Ask for less in .options(...), or start "
+                       "the cluster with more, e.g. ray.init(num_cpus=..., num_gpus=..., "
+                       "resources={...}) or Cluster.add_node(...).")
+                err = (ActorUnschedulableError(msg) if task.kind == "actor_creation"
+                       else TaskUnschedulableError(msg))
+                self._fail(task, err)
+                failed = True
+        return failed
+
+    def explain_stall(self) -> str:
+        lines = ["The driver is waiting for objects that can never become ready (real Ray would "
+                 "hang here). What everything is waiting for:"]
+        for proc, w in self.blocked.items():
+            task = proc.context
+            lines.append(f"  - {task.name if task is not None else proc.name} on {proc.node.name} "
+                         "is blocked in ray.get/ray.wait")
+        for actor in self.actors.values():
+            desc = actor.describe_stall()
+            if desc:
+                lines.append("  - " + desc)
+        for task in self.sched.queued():
+            lines.append(f"  - {task.name} is queued for {task.demand}; "
+                         f"free now: {self.sched.available_resources()}")
+        if len(lines) == 1:
+            lines.append("  - nothing is running or queued: the objects' tasks were never submitted, "
+                         "or they wait on objects that failed to be created")
+        lines.append("A task that waits (ray.get) on a call to its own actor deadlocks when the "
+                     "actor runs one call at a time; use max_concurrency > 1 or an async actor, "
+                     "or return the ObjectRef instead of waiting on it.")
+        return "\n".join(lines)
+
+    # -- faults -------------------------------------------------------------------------------
+    def _on_node_death(self, node: Any) -> None:
+        ns = self.nodes[node.id]
+        for e in self.objects.values():
+            if node.id in e.locations:
+                e.locations.remove(node.id)
+                if not e.locations and e.state is READY and e.value.nbytes >= INLINE_THRESHOLD:
+                    e.state = LOST
+        for actor in list(ns.actors.values()):
+            actor.on_node_death(ns)
+        for task in list(ns.running.values()):
+            ns.running.pop(task.seq, None)
+            if task.kind == "actor_creation" and task.state == "fetching":
+                ns.release(task.hold)  # not placed yet: place it elsewhere
+                self.retry(task)
+                continue
+            if task.kind != "task":
+                continue
+            if task.state == "running" and task.proc is not None:
+                self.sim.kill(task.proc)
+            task.node = None
+            if task.state == "fetching" or task.retryable(None):
+                if task.state != "fetching" and task.retries_left > 0:
+                    task.retries_left -= 1
+                self.retry(task)
+            else:
+                self._fail(task, NodeDiedError(
+                    f"Task {task.name} was running on node {ns.name} (ID {ns.node_id}, IP {ns.ip}), "
+                    "which died, and it has no retries left (max_retries)."))
+
+    def _on_node_restart(self, node: Any) -> None:
+        ns = self.nodes[node.id]
+        ns.reset()
+        self._dispatch(ns)
+
+    def kill_worker(self, target: Any) -> None:
+        from dsai.mockray.actor import ActorHandle
+
+        if isinstance(target, ActorHandle):
+            self.actors[target._actor_id_hex].crash("The actor's worker process was killed "
+                                                    "(dsai.sim.kill_worker).", allow_restart=True)
+            return
+        if isinstance(target, ObjectRef):
+            task = self.entry(target).creator
+            if task is None or task.state != "running":
+                raise ValueError(f"{target!r} is not the result of a running task; there is no worker to kill")
+            if task.kind != "task":
+                task.actor.crash("The actor's worker process was killed (dsai.sim.kill_worker).",
+                                 allow_restart=True)
+                return
+            self.crash_task(task, WorkerCrashedError())
+            return
+        raise TypeError(f"kill_worker takes an actor handle or an ObjectRef of a running task, "
+                        f"not {type(target).__name__}")
+
+    def crash_task(self, task: Task, error: RayError) -> None:
+        """A running task's worker died: retry it (system failure) or fail it."""
+        self.sim.kill(task.proc)
+        if task.retryable(None):
+            if task.retries_left > 0:
+                task.retries_left -= 1
+            self.retry(task)
+        else:
+            self._fail(task, error)
+
+    # -- shutdown -------------------------------------------------------------------------------
+    def close(self) -> None:
+        self.blocked.clear()
+        for ns in self.nodes:
+            for task in list(ns.running.values()):
+                if task.proc is not None and not task.proc.done:
+                    try:
+                        self.sim.kill(task.proc)
+                    except Exception:
+                        pass
+
+
+def _strip_internal_frames(lines: list[str]) -> list[str]:
+    out, skip = [], False
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../dsai
+    for ln in lines:
+        if ln.startswith("  File "):
+            skip = here in ln or "/greenlet/" in ln
+            if skip:
+                continue
+        elif skip and ln.startswith("    "):
+            continue
+        else:
+            skip = False
+        out.append(ln)
+    return out
+
+
+def _fake_pid(ns: NodeState, worker: int) -> int:
+    # Deterministic stand-in for a worker process id, so error text is reproducible.
+    return 10000 + 1000 * ns.node.id + max(worker, 0)
+
+
+def _is_coroutine(x: Any) -> bool:
+    import inspect
+
+    return inspect.iscoroutine(x)
+
+
+def _run_coroutine(coro: Any) -> Any:
+    """Drive a coroutine inside a simulated worker: awaits block the worker's greenlet."""
+    from dsai.sim.process import current_process as cp
+
+    try:
+        while True:
+            yielded = coro.send(None)
+            if yielded is None:  # a bare yield (asyncio.sleep(0)): let others run
+                cp().sim.sleep(0)
+            else:
+                coro.throw(RuntimeError(
+                    f"awaiting {yielded!r} is not supported inside a simulated actor: await "
+                    "ObjectRefs, asyncio.sleep, or asyncio.gather of those"))
+    except StopIteration as stop:
+        return stop.value

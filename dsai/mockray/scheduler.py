@@ -1,0 +1,201 @@
+"""Resource-based scheduling: a task runs on a node only when that node has its CPUs, GPUs and custom resources free.
+
+Placement follows Ray's default policy in a simplified, deterministic form:
+a task goes to the node holding most of its (large) arguments, else to its
+caller's node, else to the next node in round-robin order that fits; with
+`scheduling_strategy="SPREAD"` it goes round-robin; with
+`NodeAffinitySchedulingStrategy` to the named node. A task that fits nowhere
+right now waits in a FIFO queue per resource shape, so a million queued tasks
+cost O(1) each; a node that frees resources takes the oldest queued task that
+fits it.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from typing import TYPE_CHECKING, Any, Iterable
+
+from dsai.sim.node import Node
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dsai.mockray.task import Task
+
+__all__ = ["NodeState", "Scheduler", "fits"]
+
+EPS = 1e-9
+
+
+def fits(avail: dict[str, float], demand: dict[str, float]) -> bool:
+    for k, v in demand.items():
+        if avail.get(k, 0.0) + EPS < v:
+            return False
+    return True
+
+
+class NodeState:
+    """What the scheduler knows about one node: its resources and its workers."""
+
+    def __init__(self, node: Node, total: dict[str, float], node_id_hex: str, ip: str, is_head: bool) -> None:
+        self.node = node
+        self.total = dict(total)
+        self.avail = dict(total)
+        self.node_id = node_id_hex
+        self.ip = ip
+        self.is_head = is_head
+        self._free_workers: list[int] = []
+        self._next_worker = 0
+        self.running: dict[int, "Task"] = {}  # task seq -> task, in start order
+        self.actors: dict[str, Any] = {}  # actor id -> actor state
+
+    @property
+    def alive(self) -> bool:
+        return self.node.alive
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    def acquire(self, demand: dict[str, float]) -> None:
+        for k, v in demand.items():
+            self.avail[k] = self.avail.get(k, 0.0) - v
+
+    def release(self, demand: dict[str, float]) -> None:
+        for k, v in demand.items():
+            self.avail[k] = self.avail.get(k, 0.0) + v
+
+    def take_worker(self) -> int:
+        if self._free_workers:
+            return heapq.heappop(self._free_workers)
+        self._next_worker += 1
+        return self._next_worker - 1
+
+    def give_worker(self, wid: int) -> None:
+        heapq.heappush(self._free_workers, wid)
+
+    def reset(self) -> None:
+        """The node restarted: nothing runs, everything is free."""
+        self.avail = dict(self.total)
+        self._free_workers = []
+        self._next_worker = 0
+        self.running.clear()
+        self.actors.clear()
+
+    def __repr__(self) -> str:
+        used = {k: round(self.total[k] - self.avail.get(k, 0.0), 4) for k in self.total}
+        return f"NodeState({self.name!r}, used={used}, total={self.total}, {'alive' if self.alive else 'dead'})"
+
+
+class Scheduler:
+    """Places ready tasks on nodes, or queues them until resources free up."""
+
+    def __init__(self) -> None:
+        self.nodes: list[NodeState] = []
+        self._rr = 0
+        self._queues: dict[tuple, deque] = {}  # shape -> FIFO of tasks
+
+    def add(self, ns: NodeState) -> None:
+        self.nodes.append(ns)
+
+    def alive_nodes(self) -> Iterable[NodeState]:
+        return (n for n in self.nodes if n.node.alive)
+
+    # -- placement ----------------------------------------------------------------
+    def choose(self, task: "Task") -> NodeState | None:
+        """A node that can run `task` now, or None."""
+        demand = task.demand
+        strategy = task.strategy
+        if strategy is not None and not isinstance(strategy, str):  # node affinity
+            ns = self.by_node_id(strategy.node_id)
+            if ns is not None and ns.alive and fits(ns.avail, demand):
+                return ns
+            if not strategy.soft:
+                return None
+        elif strategy != "SPREAD":
+            for ns in task.preferred_nodes():
+                if ns.alive and fits(ns.avail, demand):
+                    return ns
+        nodes = self.nodes
+        n = len(nodes)
+        for i in range(n):
+            ns = nodes[(self._rr + i) % n]
+            if ns.node.alive and fits(ns.avail, demand):
+                self._rr = (self._rr + i + 1) % n
+                return ns
+        return None
+
+    def shape(self, task: "Task") -> tuple:
+        strategy = task.strategy
+        key = strategy if (strategy is None or isinstance(strategy, str)) else (strategy.node_id, strategy.soft)
+        return (tuple(sorted(task.demand.items())), key)
+
+    def has_queue(self, shape: tuple) -> bool:
+        q = self._queues.get(shape)
+        return bool(q)
+
+    def enqueue(self, task: "Task", shape: tuple) -> None:
+        q = self._queues.get(shape)
+        if q is None:
+            q = self._queues[shape] = deque()
+        q.append(task)
+
+    def take_for(self, ns: NodeState) -> "Task | None":
+        """The oldest queued task that fits on `ns` now (removed from its queue)."""
+        best_q, best_seq = None, None
+        for shape, q in self._queues.items():
+            while q and q[0].state != "queued":  # cancelled or failed while queued
+                q.popleft()
+            if not q:
+                continue
+            head = q[0]
+            if best_seq is not None and head.seq > best_seq:
+                continue
+            strategy = head.strategy
+            if strategy is not None and not isinstance(strategy, str):
+                if not strategy.soft and strategy.node_id != ns.node_id:
+                    continue
+            if fits(ns.avail, head.demand):
+                best_q, best_seq = q, head.seq
+        return best_q.popleft() if best_q is not None else None
+
+    def queued(self) -> list["Task"]:
+        out = [t for q in self._queues.values() for t in q if t.state == "queued"]
+        out.sort(key=lambda t: t.seq)
+        return out
+
+    def infeasible(self, task: "Task") -> bool:
+        """True if no live node could ever run `task`, even when idle."""
+        strategy = task.strategy
+        if strategy is not None and not isinstance(strategy, str) and not strategy.soft:
+            ns = self.by_node_id(strategy.node_id)
+            return ns is None or not ns.alive or not fits(ns.total, task.demand)
+        return not any(fits(ns.total, task.demand) for ns in self.alive_nodes())
+
+    def remove(self, task: "Task") -> None:
+        for q in self._queues.values():
+            try:
+                q.remove(task)
+                return
+            except ValueError:
+                pass
+
+    def by_node_id(self, node_id: str) -> NodeState | None:
+        for ns in self.nodes:
+            if ns.node_id == node_id:
+                return ns
+        return None
+
+    def total_resources(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for ns in self.alive_nodes():
+            for k, v in ns.total.items():
+                out[k] = out.get(k, 0.0) + v
+        return out
+
+    def available_resources(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for ns in self.alive_nodes():
+            for k, v in ns.avail.items():
+                if v > EPS:
+                    out[k] = out.get(k, 0.0) + v
+        return out

@@ -1,0 +1,58 @@
+"""Serialization boundary: what crosses between workers is bytes, never a shared object.
+
+Values are pickled (protocol 5, numpy buffers out of band, like Ray) when
+they are put or passed to a task, and unpickled afresh for every reader:
+a task cannot mutate its caller's objects, and numpy arrays arrive
+read-only, backed by the stored buffer. cloudpickle handles what plain
+pickle cannot (lambdas, closures, classes defined in a notebook), as in Ray.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import cloudpickle
+
+__all__ = ["Serialized", "serialize", "deserialize", "SerializationError"]
+
+class SerializationError(TypeError):
+    pass
+
+
+class Serialized:
+    """A value as it sits in an object store: pickle bytes plus raw buffers."""
+
+    __slots__ = ("data", "buffers", "nbytes", "contains_refs")
+
+    def __init__(self, data: bytes, buffers: list, contains_refs: bool = False) -> None:
+        self.data = data
+        self.buffers = buffers
+        self.nbytes = len(data) + sum(b.nbytes for b in buffers)
+        self.contains_refs = contains_refs
+
+    def __repr__(self) -> str:
+        return f"Serialized({self.nbytes} bytes, {len(self.buffers)} buffers)"
+
+
+def serialize(value: Any, what: str = "the object") -> Serialized:
+    buffers: list = []
+    try:
+        try:
+            data = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+        except (pickle.PicklingError, AttributeError, TypeError):
+            buffers = []
+            data = cloudpickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+    except Exception as e:
+        raise SerializationError(
+            f"Could not serialize {what} {value!r} for a task or actor: {e}. "
+            "Everything sent to or returned from a task is pickled; pass picklable data "
+            "(create locks, sockets and file handles inside the task instead)."
+        ) from e
+    # Copy each buffer once into immutable bytes: later writes by the caller do
+    # not reach the store, and readers get zero-copy, read-only numpy arrays.
+    return Serialized(data, [memoryview(bytes(b.raw())) for b in buffers])
+
+
+def deserialize(s: Serialized) -> Any:
+    return pickle.loads(s.data, buffers=s.buffers)

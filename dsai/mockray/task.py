@@ -1,0 +1,147 @@
+"""A task: one invocation of a remote function or actor method, from submission to result.
+
+States: `waiting` (for its argument objects), `queued` (for resources),
+`fetching` (its large arguments are crossing the network), `running`, then
+`finished`, `failed` or `cancelled`. A retry sends a task back to `waiting`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from dsai.mockray.object_ref import ObjectEntry, ObjectRef
+from dsai.mockray.serialization import Serialized, deserialize, serialize
+
+if TYPE_CHECKING:  # pragma: no cover
+    from dsai.mockray.scheduler import NodeState
+
+__all__ = ["Task", "pack_args", "unpack_args"]
+
+
+class _Slot:
+    """Stands in a pickled argument list for a top-level ObjectRef, resolved at run time."""
+
+    __slots__ = ("i",)
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def __reduce__(self):
+        return (_Slot, (self.i,))
+
+
+def pack_args(args: tuple, kwargs: dict, what: str) -> tuple[Serialized | None, list[ObjectRef]]:
+    """Serialize call arguments; top-level refs are pulled out to be resolved."""
+    if not args and not kwargs:
+        return None, []
+    refs: list[ObjectRef] = []
+
+    def slot(v: Any) -> Any:
+        if type(v) is ObjectRef:
+            refs.append(v)
+            return _Slot(len(refs) - 1)
+        return v
+
+    a = tuple(slot(v) for v in args)
+    k = {key: slot(v) for key, v in kwargs.items()}
+    return serialize((a, k), what=f"an argument of {what}:"), refs
+
+
+def unpack_args(blob: Serialized | None, values: list[Any]) -> tuple[tuple, dict]:
+    if blob is None:
+        return (), {}
+    a, k = deserialize(blob)
+    if values:
+        a = tuple(values[v.i] if type(v) is _Slot else v for v in a)
+        k = {key: (values[v.i] if type(v) is _Slot else v) for key, v in k.items()}
+    return a, k
+
+
+class Task:
+    """A unit of remote work and the bookkeeping Ray keeps for it."""
+
+    __slots__ = ("seq", "id", "name", "fn", "args_blob", "arg_refs", "arg_entries", "returns",
+                 "num_returns", "demand", "hold", "max_retries", "retry_exceptions", "attempt",
+                 "state", "node", "proc", "actor", "method", "caller_node", "strategy", "start",
+                 "worker", "deps_pending", "cancel_requested", "released_cpu", "kind", "submitted",
+                 "parent", "children", "rt", "retries_left")
+
+    def __init__(self, rt: Any, seq: int, task_id: bytes, name: str, fn: Callable[..., Any] | None,
+                 args_blob: Serialized | None, arg_refs: list[ObjectRef], num_returns: int,
+                 demand: dict[str, float], *, kind: str = "task", max_retries: int = 0,
+                 retry_exceptions: Any = False, caller_node: int = 0, strategy: Any = None,
+                 actor: Any = None, method: str | None = None, parent: "Task | None" = None) -> None:
+        self.rt = rt
+        self.seq = seq
+        self.id = task_id
+        self.name = name
+        self.fn = fn
+        self.args_blob = args_blob
+        self.arg_refs = arg_refs
+        self.arg_entries: list[ObjectEntry] = [rt.entry(r) for r in arg_refs]
+        self.returns: list[ObjectEntry] = []
+        self.num_returns = num_returns
+        self.demand = demand  # what placement needs free
+        self.hold = demand  # what the task holds while it runs (actors may differ)
+        self.max_retries = max_retries
+        self.retries_left = max_retries  # -1: forever
+        self.retry_exceptions = retry_exceptions
+        self.attempt = 0
+        self.state = "new"
+        self.node: NodeState | None = None
+        self.proc: Any = None
+        self.actor = actor
+        self.method = method
+        self.caller_node = caller_node
+        self.strategy = strategy
+        self.start = 0.0
+        self.worker = -1
+        self.deps_pending = 0
+        self.cancel_requested = False
+        self.released_cpu = False
+        self.kind = kind  # "task", "actor_creation", "actor_task"
+        self.submitted = rt.sim.now()
+        self.parent = parent
+        self.children: list["Task"] = []
+
+    @property
+    def task_id_hex(self) -> str:
+        return self.id.hex()
+
+    @property
+    def done(self) -> bool:
+        return self.state in ("finished", "failed", "cancelled")
+
+    def preferred_nodes(self) -> list["NodeState"]:
+        """Nodes to try first: where most argument bytes are, then the caller's."""
+        rt = self.rt
+        best, best_bytes = None, 0
+        for e in self.arg_entries:
+            if e.value is not None and not rt.is_inline(e) and e.locations:
+                nb = e.value.nbytes
+                if nb > best_bytes:
+                    best, best_bytes = e.locations[0], nb
+        out = []
+        if best is not None:
+            out.append(rt.nodes[best])
+        caller = rt.nodes[self.caller_node]
+        if caller not in out:
+            out.append(caller)
+        return out
+
+    def retryable(self, error: BaseException | None) -> bool:
+        """Whether a failure may be retried: system failures always, app errors if asked."""
+        if self.retries_left == 0:
+            return False
+        if error is None:
+            return True
+        re = self.retry_exceptions
+        if re is True:
+            return isinstance(error, Exception)
+        if isinstance(re, (list, tuple)):
+            return isinstance(error, tuple(re))
+        return False
+
+    def __repr__(self) -> str:
+        where = f" on {self.node.name}" if self.node is not None else ""
+        return f"Task({self.name}, {self.state}{where}, attempt={self.attempt})"
