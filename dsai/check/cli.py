@@ -5,7 +5,8 @@
 One verdict per file: ``--json`` prints one JSON object per line with at least
 ``file`` and ``valid`` (true, false or "unknown"); otherwise one readable line.
 A file that cannot be read or does not follow the history format is never
-judged valid: it is reported with ``"valid": "unknown"`` and an ``error``.
+judged valid: it is reported with ``"valid": "unknown"`` and an ``error``; so
+is a file with no events at all (vacuously linearizable, but surely a mistake).
 
 Exit status: 0 every file is linearizable; 1 some file is not (and every file
 was decided); 2 some file is unknown (timeout) or bad input (bad file or usage).
@@ -46,6 +47,9 @@ def check_file(path: str, model: str, timeout: float | None = None, fmt: str = "
     """Check one file; the JSON object `dsai check-history --json` prints for it."""
     try:
         history = read_any(path, fmt)
+        if len(history) == 0:  # vacuously linearizable, but almost surely the wrong file
+            raise HistoryError(f"{path}: the history has no events, so there is nothing to check; "
+                               "is this the file the run wrote (and the right --format)?")
         result = check(history, model, timeout=timeout)
     except HistoryError as exc:
         return {"file": path, "valid": "unknown", "model": model, "error": str(exc)}
