@@ -21,7 +21,7 @@ from typing import Any
 
 from dsai.check.linearizability import check
 from dsai.check.models import MODELS
-from dsai.check.porcupine import FORMATS, read_any
+from dsai.check.formats import FORMATS, read_any
 from dsai.errors import HistoryError
 
 __all__ = ["main", "check_file"]

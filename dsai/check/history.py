@@ -15,7 +15,7 @@ Design notes:
 
 * One set of rules (`HistoryBuilder`) checks events whether they come from a
   file (`read_history`), from a store writing as it runs (`HistoryWriter`), or
-  from a foreign format (`dsai.check.porcupine`). Every violation raises
+  from a foreign format (`dsai.check.formats`). Every violation raises
   `HistoryError` naming the source, the line and the fix, because a checker
   that guesses what a malformed history meant can call a broken store correct.
 * Pairing invokes with completions (`History.operations`) is separate from
@@ -72,7 +72,7 @@ class Event:
 
     def __repr__(self) -> str:
         key = "" if self.key is None else f" key={self.key!r}"
-        time = "" if self.time is None else f" t={self.time:g}"
+        time = "" if self.time is None else f" t={self.time:g}" if _is_number(self.time) else f" t={self.time!r}"
         return f"<Event p{self.process} {self.type} {self.f}{key} {_show(self.value)}{time}>"
 
     def to_json(self) -> dict[str, Any]:
@@ -148,6 +148,13 @@ class History:
             builder.add(event)
         self.events: list[Event] = builder.events
         self.source = source
+
+    @classmethod
+    def from_builder(cls, builder: "HistoryBuilder") -> "History":
+        """The events a `HistoryBuilder` has already validated (no second pass)."""
+        history = cls.__new__(cls)
+        history.events, history.source = builder.events, builder.source
+        return history
 
     def __len__(self) -> int:
         return len(self.events)

@@ -61,9 +61,7 @@ def parse_history(lines: Iterable[str], source: str = "<string>", model: str | N
     for lineno, line in enumerate(lines, start=1):
         if line.strip():
             builder.add(_event_from_json(line, lineno, builder))
-    history = History.__new__(History)  # already validated: skip re-checking
-    history.events, history.source = builder.events, source
-    return history
+    return History.from_builder(builder)
 
 
 def read_history(path: str | os.PathLike[str], model: str | None = None) -> History:

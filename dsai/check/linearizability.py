@@ -143,7 +143,8 @@ def _summary(keys: list[KeyResult], verdict: Verdict, timeout: float | None) -> 
     return f"not linearizable: {bad[0].explanation}{more}"
 
 
-def _run_interleaved(searches: dict[Any, tuple[int, Generator[None, None, KeyResult]]], deadline: float | None) -> list[KeyResult]:
+def _run_interleaved(searches: dict[Any, tuple[int, Generator[int, None, KeyResult]]],
+                     deadline: float | None) -> list[KeyResult]:
     """Run the per-key searches round-robin, a slice of steps each, until all finish, one
     finds a violation (that settles the history, as in Porcupine's parallel check), or time is up.
 
@@ -152,13 +153,14 @@ def _run_interleaved(searches: dict[Any, tuple[int, Generator[None, None, KeyRes
     """
     results: dict[Any, KeyResult] = {}
     spent = dict.fromkeys(searches, 0.0)
+    steps = dict.fromkeys(searches, 0)
     queue = deque(searches)
     stop_reason = None
     while queue:
         key = queue.popleft()
         t0 = time.perf_counter()
         try:
-            next(searches[key][1])
+            steps[key] = next(searches[key][1])
         except StopIteration as done:
             results[key] = done.value
             if done.value.valid is False:
@@ -172,17 +174,17 @@ def _run_interleaved(searches: dict[Any, tuple[int, Generator[None, None, KeyRes
             break
     for key in searches:
         if key not in results:
-            results[key] = KeyResult(key, "unknown", searches[key][0], stop_reason or "not checked")
+            results[key] = KeyResult(key, "unknown", searches[key][0], stop_reason or "not checked", steps=steps[key])
         searches[key][1].close()
         results[key].elapsed = spent[key]
     return [results[key] for key in searches]
 
 
-def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, int]) -> Generator[None, None, KeyResult]:
+def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, int]) -> Generator[int, None, KeyResult]:
     """Wing & Gong search with Lowe's cache over one key's operations.
 
-    A generator: it yields every `_SLICE` steps so the caller can interleave keys and
-    watch the clock, and returns the `KeyResult`.
+    A generator: it yields its step count every `_SLICE` steps so the caller can
+    interleave keys and watch the clock, and returns the `KeyResult`.
     """
     n = len(ops)
     end = len(position)  # info ops return after every real event
@@ -192,15 +194,10 @@ def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, in
         done = end + i if op.outcome == "info" else position[id(op.complete)]
         entries.append((done, 1, i))
     entries.sort()
-    # Doubly linked list over entry slots 0..2n-1, head sentinel at 2n, -1 = end.
+    # Doubly linked list over entry slots 0..2n-1 (n >= 1), head sentinel at 2n, -1 = end.
     head = 2 * n
-    nxt = [k + 1 for k in range(2 * n)] + [0]
-    nxt[2 * n - 1] = -1
-    prv = [k - 1 for k in range(2 * n)] + [-1]
-    if n:
-        prv[0] = head
-    else:
-        nxt[head] = -1
+    nxt = list(range(1, 2 * n)) + [-1, 0]
+    prv = [head] + list(range(0, 2 * n - 1)) + [-1]
     op_of = [o for _, _, o in entries]
     is_call = [kind == 0 for _, kind, _ in entries]
     ret_slot = [0] * n
@@ -221,7 +218,7 @@ def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, in
     while nxt[head] != -1:
         counter += 1
         if counter % _SLICE == 0:
-            yield
+            yield counter
         if is_call[e]:
             o = op_of[e]
             new = steps[o](state)

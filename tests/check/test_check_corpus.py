@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dsai.check import check
 from dsai.check.cli import check_file
-from dsai.check.porcupine import read_edn_history, read_jepsen_log
+from dsai.check.formats import read_edn_history, read_jepsen_log
 
 TIMEOUT = 120.0  # generous: a verdict of "unknown" fails the test instead of hanging it
 

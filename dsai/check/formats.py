@@ -73,7 +73,7 @@ def parse_jepsen_log(lines: Iterable[str], source: str = "<jepsen-log>") -> Hist
                 raise where(f"an {type_} event needs a value, got the keyword {value}")
             value, error = None, value[1:]
         builder.add(Event(process, type_, f, None, value, None, error, lineno))
-    return _history(builder)
+    return History.from_builder(builder)
 
 
 def parse_edn_history(lines: Iterable[str], source: str = "<edn>") -> History:
@@ -106,13 +106,7 @@ def parse_edn_history(lines: Iterable[str], source: str = "<edn>") -> History:
             value, error = None, value[1:]
         builder.add(Event(fields["process"], kw(fields["type"]), kw(fields["f"]), fields.get("key"),
                           value, fields.get("time"), error, lineno))
-    return _history(builder)
-
-
-def _history(builder: HistoryBuilder) -> History:
-    history = History.__new__(History)  # the builder has validated every event already
-    history.events, history.source = builder.events, builder.source
-    return history
+    return History.from_builder(builder)
 
 
 def _reader(parse: Callable[[Iterable[str], str], History]) -> Callable[[str | os.PathLike[str]], History]:
