@@ -348,9 +348,10 @@ class ActorClass:
         name = o.get("name")
         namespace = o.get("namespace") or rt.namespace
         if name is not None:
-            if not isinstance(name, str) or not name:
-                raise ValueError("The actor name must be a non-empty string; got "
-                                 f"{name!r}. Leave it out for an anonymous actor.")
+            if not isinstance(name, str):
+                raise TypeError(f"name must be None or a string, got: '{type(name)}'.")
+            if name == "":
+                raise ValueError("Actor name cannot be an empty string.")
             existing = rt.named_actors.get((namespace, name))
             if existing is not None:
                 if o.get("get_if_exists"):

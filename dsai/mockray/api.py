@@ -196,23 +196,27 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
          fetch_local: bool = True) -> tuple[list[ObjectRef], list[ObjectRef]]:
     """Split refs into (ready, not ready): the first `num_returns` ready ones, in input order."""
     if isinstance(object_refs, ObjectRef):
-        raise TypeError("wait() expected a list of ray.ObjectRef, got a single ray.ObjectRef "
-                        f"{object_refs!r}")
+        raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got a "
+                        f"single ray.ObjectRef or ray.ObjectRefGenerator {object_refs}")
     if not isinstance(object_refs, list):
-        raise TypeError(f"wait() expected a list of ray.ObjectRef, got {type(object_refs)}")
-    _check_timeout(timeout)
+        raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
+                        f"got {type(object_refs)}")
     if timeout is not None and timeout < 0:
         raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
     for r in object_refs:
         if not isinstance(r, ObjectRef):
-            raise TypeError(f"wait() expected a list of ray.ObjectRef, got list containing {type(r)}")
-    if not isinstance(num_returns, int) or num_returns <= 0:
-        raise ValueError(f"Invalid number of objects to return {num_returns}.")
+            raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
+                            f"got list containing {type(r)}")
+    _check_timeout(timeout)
+    if len(object_refs) == 0:
+        return [], []
+    if len(object_refs) != len(set(object_refs)):
+        raise ValueError("Wait requires a list of unique ray_waitables.")
+    if num_returns <= 0:
+        raise ValueError("Invalid number of objects to return %d." % num_returns)
     if num_returns > len(object_refs):
-        raise ValueError("num_returns cannot be greater than the number of objects provided to "
-                         "ray.wait.")
-    if len(set(object_refs)) != len(object_refs):
-        raise ValueError("Wait requires a list of unique object refs.")
+        raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
+                         "to ray.wait.")
     rt = _rt.runtime()
     entries = [rt.entry(r) for r in object_refs]
     w = rt.wait_for(entries, num_returns, timeout, fetch_local=fetch_local, stop_on_error=False)
@@ -234,7 +238,8 @@ def put(value: Any, *, _owner: Any = None) -> ObjectRef:
 def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
     """Kill an actor now; with no_restart=False it may restart (max_restarts)."""
     if not isinstance(actor, ActorHandle):
-        raise ValueError(f"ray.kill() only supported for actors. For tasks, try ray.cancel(). Got: {actor}.")
+        raise ValueError("ray.kill() only supported for actors. For tasks, try ray.cancel(). "
+                         f"Got: {type(actor)}.")
     rt = _rt.runtime()
     state = rt.actors.get(actor._actor_id_hex)
     if state is None:
@@ -334,17 +339,28 @@ def get_actor(name: str, namespace: str | None = None) -> ActorHandle:
     return state.handle
 
 
+def _connected() -> _rt.Runtime:
+    """The runtime, for calls that do not start one (as in Ray: state API calls)."""
+    rt = _rt.runtime_or_none()
+    if rt is None:
+        from dsai.mockray.exceptions import RaySystemError
+
+        raise RaySystemError("Ray has not been started yet. Trying to use state API before "
+                             "ray.init() has been called.")
+    return rt
+
+
 def available_resources() -> dict[str, float]:
-    return _rt.runtime().sched.available_resources()
+    return _connected().sched.available_resources()
 
 
 def cluster_resources() -> dict[str, float]:
-    return _rt.runtime().sched.total_resources()
+    return _connected().sched.total_resources()
 
 
 def nodes() -> list[dict[str, Any]]:
     """One dict per node, as `ray.nodes()` gives them."""
-    rt = _rt.runtime()
+    rt = _connected()
     return [{"NodeID": ns.node_id, "Alive": ns.alive, "NodeManagerAddress": ns.ip,
              "NodeName": ns.ip, "Resources": dict(ns.total) if ns.alive else {},
              "alive": ns.alive, "NodeManagerHostname": ns.name, "IsHeadNode": ns.is_head}
@@ -353,7 +369,10 @@ def nodes() -> list[dict[str, Any]]:
 
 def timeline(filename: str | None = None) -> list[dict] | None:
     """Chrome-trace events of every task run so far (open the file in Perfetto)."""
-    events = [dict(e) for e in _rt.runtime().timeline_events]
+    rt = _rt.runtime_or_none()
+    if rt is None:
+        raise RuntimeError("Ray has not been started yet. Timeline requires Ray to be initialized first.")
+    events = [dict(e) for e in rt.timeline_events]
     if filename is not None:
         import json
 

@@ -22,7 +22,7 @@ class RemoteFunction:
     def __init__(self, fn: Callable[..., Any], options: dict[str, Any]) -> None:
         self._function = fn
         self._options = options
-        self._name = getattr(fn, "__qualname__", getattr(fn, "__name__", "task"))
+        self._name = getattr(fn, "__name__", "task")  # Ray names a task by its function's name
         self.__name__ = getattr(fn, "__name__", "task")
         self.__qualname__ = self._name
         self.__module__ = getattr(fn, "__module__", None)

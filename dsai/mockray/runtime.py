@@ -192,7 +192,7 @@ class Runtime:
         if proc is not None and proc.context is not None:
             oid = proc.context.id + (0x80000000 | self._put_seq).to_bytes(4, "little")
         e = self.new_object(oid, None, node_id)
-        s = serialize(value, "the object passed to ray.put():")
+        s = serialize(value, "the put value")
         e.set_value(s, node_id, self.sim.now())
         return ObjectRef(oid, e)
 
@@ -297,7 +297,7 @@ class Runtime:
         pending = 0
         for e in task.arg_entries:
             if e.state is FAILED:
-                self._fail(task, e.error)
+                self._dep_failed(task, e.error)
                 return
             if e.state is not READY:
                 pending += 1
@@ -315,11 +315,21 @@ class Runtime:
         if task.state != "waiting" or task.attempt != attempt:
             return
         if e.state is FAILED:
-            self._fail(task, e.error)
+            self._dep_failed(task, e.error)
             return
         task.deps_pending -= 1
         if task.deps_pending == 0:
             self._deps_ready(task)
+
+    def _dep_failed(self, task: Task, error: BaseException) -> None:
+        """An argument could not be computed: the task fails without running."""
+        if isinstance(error, RayTaskError) and task.kind != "actor_creation":
+            ns = self.nodes[task.caller_node]
+            error = RayTaskError(
+                task.name, "Traceback (most recent call last):\n  At least one of the input arguments "
+                "for this task could not be computed:\n" + str(error), error.cause,
+                proctitle=f"ray::{task.name}", pid=_fake_pid(ns, 0), ip=ns.ip)
+        self._fail(task, error)
 
     def _deps_ready(self, task: Task) -> None:
         if task.kind == "actor_task":
@@ -382,18 +392,19 @@ class Runtime:
             result = _run_coroutine(result)
         n = task.num_returns
         if n == 1:
-            return [serialize(result, f"the value returned by {task.name}:")]
+            return [serialize(result, f"the return value of {task.name}")]
         if n == 0:
             return []
         try:
             parts = list(result)
         except TypeError:
             parts = None
-        if parts is None or len(parts) != n:
-            got = "a non-iterable" if parts is None else f"{len(parts)} values"
-            raise ValueError(f"Task {task.name} has num_returns={n} but returned {got}; "
-                             f"return a tuple or list of exactly {n} values.")
-        return [serialize(p, f"a value returned by {task.name}:") for p in parts]
+        if parts is None:
+            raise ValueError(f"Task {task.name} has num_returns={n} but returned a non-iterable "
+                             f"{type(result).__name__}; return a tuple of exactly {n} values.")
+        if len(parts) != n:
+            raise ValueError(f"Task returned {len(parts)} objects, but num_returns={n}.")
+        return [serialize(p, f"a return value of {task.name}") for p in parts]
 
     def _on_exit(self, proc: Process) -> None:
         task: Task = proc.context
@@ -444,6 +455,8 @@ class Runtime:
 
     def task_error(self, task: Task, error: BaseException, proc: Process | None) -> RayTaskError:
         tb = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+        if isinstance(error, RayTaskError):
+            error = error.cause  # a failed nested get: keep the original cause, as Ray does
         lines = [ln for ln in _strip_internal_frames(tb.splitlines())]
         node = task.node or (self.nodes[proc.node.id] if proc is not None and proc.node else self.head)
         actor = task.actor
@@ -485,18 +498,20 @@ class Runtime:
             return
         ns = task.node or self.head
         end = self.sim.now()
+        status = "killed" if proc.killed else ("failed" if proc.error is not None else "ok")
         self.timeline_events.append({
-            "cat": "task::" + task.name if task.kind != "actor_creation" else "actor_creation",
-            "name": task.name,
-            "pid": ns.name,
-            "tid": f"worker {task.worker}",
-            "ts": round(task.start * 1e6, 3),
-            "dur": round((end - task.start) * 1e6, 3),
+            "cat": "task::" + task.name,
+            "name": "task::" + task.name,
+            "pid": ns.ip,
+            "tid": "worker:" + ns.worker_id(task.worker),
+            "ts": task.start * 1e6,
+            "dur": (end - task.start) * 1e6,
             "ph": "X",
-            "cname": "rail_response" if proc.error is None and not proc.killed else "terrible",
-            "args": {"task_id": task.task_id_hex, "attempt": task.attempt,
-                     "status": "killed" if proc.killed else ("failed" if proc.error is not None else "ok"),
-                     "node_id": ns.node_id},
+            "cname": "rail_response" if status == "ok" else "terrible",
+            "args": {"task_id": task.task_id_hex, "job_id": JOB_ID.hex(),
+                     "attempt_number": task.attempt - 1, "func_or_class_name": task.name,
+                     "actor_id": task.actor.id if task.actor is not None else None,
+                     "node": ns.name, "status": status},
         })
 
     # -- blocking ----------------------------------------------------------------------------

@@ -30,6 +30,17 @@ class RuntimeContext:
         task = self._task()
         return task.task_id_hex if task is not None else None
 
+    def get_task_name(self) -> str | None:
+        task = self._task()
+        return task.name if task is not None else None
+
+    def get_task_function_name(self) -> str | None:
+        task = self._task()
+        if task is None:
+            return None
+        fn = task.fn if task.kind == "task" else None
+        return f"{fn.__module__}.{fn.__qualname__}" if fn is not None else task.name
+
     def get_actor_id(self) -> str | None:
         task = self._task()
         return task.actor.id if task is not None and task.actor is not None else None
@@ -42,7 +53,8 @@ class RuntimeContext:
         task = self._task()
         if task is None:
             return "%056x" % 0
-        return "%048x%08x" % (task.node.node.id + 1 if task.node else 0, task.worker + 1)
+        ns = task.node or _rt.runtime().head
+        return ns.worker_id(task.worker)
 
     def get_assigned_resources(self) -> dict[str, float]:
         task = self._task()

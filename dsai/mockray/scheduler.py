@@ -70,6 +70,10 @@ class NodeState:
         self._next_worker += 1
         return self._next_worker - 1
 
+    def worker_id(self, wid: int) -> str:
+        """A deterministic 56-hex-digit worker ID (Ray's are random)."""
+        return "%048x%08x" % (self.node.id + 1, wid + 1)
+
     def give_worker(self, wid: int) -> None:
         heapq.heappush(self._free_workers, wid)
 

@@ -35,7 +35,12 @@ class Serialized:
         return f"Serialized({self.nbytes} bytes, {len(self.buffers)} buffers)"
 
 
+TROUBLESHOOTING = ("Check https://docs.ray.io/en/master/ray-core/objects/serialization.html"
+                   "#troubleshooting for more information.")
+
+
 def serialize(value: Any, what: str = "the object") -> Serialized:
+    """Pickle `value`; on failure raise TypeError with `what` (e.g. "the put value")."""
     buffers: list = []
     try:
         try:
@@ -45,10 +50,9 @@ def serialize(value: Any, what: str = "the object") -> Serialized:
             data = cloudpickle.dumps(value, protocol=5, buffer_callback=buffers.append)
     except Exception as e:
         raise SerializationError(
-            f"Could not serialize {what} {value!r} for a task or actor: {e}. "
-            "Everything sent to or returned from a task is pickled; pass picklable data "
-            "(create locks, sockets and file handles inside the task instead)."
-        ) from e
+            f"Could not serialize {what} {value!r}: {e}. Everything sent to or returned from a "
+            "task is pickled: create locks, sockets and file handles inside the task instead. "
+            + TROUBLESHOOTING) from e
     # Copy each buffer once into immutable bytes: later writes by the caller do
     # not reach the store, and readers get zero-copy, read-only numpy arrays.
     return Serialized(data, [memoryview(bytes(b.raw())) for b in buffers])

@@ -44,7 +44,12 @@ def pack_args(args: tuple, kwargs: dict, what: str) -> tuple[Serialized | None, 
 
     a = tuple(slot(v) for v in args)
     k = {key: slot(v) for key, v in kwargs.items()}
-    return serialize((a, k), what=f"an argument of {what}:"), refs
+    try:
+        return serialize((a, k)), refs
+    except TypeError:
+        for v in (*a, *k.values()):  # name the argument that cannot cross, as Ray does
+            serialize(v, f"the argument (for a task or actor {what})")
+        raise
 
 
 def unpack_args(blob: Serialized | None, values: list[Any]) -> tuple[tuple, dict]:
