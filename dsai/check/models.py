@@ -19,13 +19,13 @@ letting it take effect after everything else, where nobody can observe it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from dsai.check.history import FUNCTIONS, Operation, _show
 from dsai.errors import HistoryError
 
-__all__ = ["ILLEGAL", "Model", "CAS_REGISTER", "KV", "MODELS", "get_model"]
+__all__ = ["ILLEGAL", "UNSEEN", "Model", "CAS_REGISTER", "KV", "MODELS", "get_model"]
 
 
 class _Illegal:
@@ -36,6 +36,19 @@ class _Illegal:
 
 
 ILLEGAL: Any = _Illegal()
+
+
+class _Unseen:
+    """Stands for every value, written by an info operation, that no read returned and no cas compared against."""
+
+    def __repr__(self) -> str:
+        return "UNSEEN"
+
+    def __str__(self) -> str:
+        return "an unread value from a write with unknown outcome"
+
+
+UNSEEN: Any = _Unseen()
 Step = Callable[[Any], Any]  # state -> next state, or ILLEGAL
 
 
@@ -67,6 +80,7 @@ class Model:
     init: Any
     compile: Callable[[Operation], Step]  # op -> its step function (built once per op)
     describe_state: Callable[[Any], str]
+    relabel: Callable[[list[Operation]], list[Operation]] = lambda ops: ops  # see _register_relabel
 
     @property
     def functions(self) -> tuple[str, ...]:
@@ -131,11 +145,34 @@ def _register_step(op: Operation) -> Step:
     return lambda s: to if s == frm else s  # info: if it happened, it applied iff s == from
 
 
+def _register_relabel(ops: list[Operation]) -> list[Operation]:
+    """In info writes and cas, replace each value that nothing ever compares against by `UNSEEN`.
+
+    A register step only tests ``state == x`` for x a read result or a cas ``from``;
+    values outside that set pass every test alike, so merging them changes no
+    verdict, but it makes, say, twenty timed-out writes of distinct unread values
+    interchangeable, which the search exploits (see `linearizability`). Ok writes
+    keep their values so that explanations can name them.
+    """
+    seen = {_norm(op.output) for op in ops if op.f == "read"} | {_norm(op.value[0]) for op in ops if op.f == "cas"}
+    label = lambda v: v if _norm(v) in seen else UNSEEN  # noqa: E731
+    out = []
+    for op in ops:
+        if op.outcome != "info":
+            pass
+        elif op.f == "write":
+            op = replace(op, value=label(op.value))
+        elif op.f == "cas":
+            op = replace(op, value=(op.value[0], label(op.value[1])))
+        out.append(op)
+    return out
+
+
 def _register_state(s: Any) -> str:
     return _show(_unnorm(s))
 
 
-CAS_REGISTER = Model("cas-register", None, _register_step, _register_state)
+CAS_REGISTER = Model("cas-register", None, _register_step, _register_state, _register_relabel)
 
 
 # -- kv (one key) -------------------------------------------------------------------------

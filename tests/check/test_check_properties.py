@@ -7,7 +7,7 @@ import io
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dsai.check import Event, History, HistoryWriter, check, parse_history
+from dsai.check import ILLEGAL, Event, History, HistoryWriter, check, get_model, parse_history
 
 VALUES = st.integers(min_value=0, max_value=3)
 
@@ -115,3 +115,61 @@ def test_writer_and_reader_round_trip(data, run):
             w.add(e)
     assert first.getvalue() == second.getvalue()
     assert parse_history(first.getvalue().splitlines()).events == history.events
+
+
+# -- an independent oracle: brute force over every order, for tiny histories ----------------
+def brute_force(history: History, model_name: str) -> bool:
+    """Try every subset of info ops and every real-time-respecting order of the rest."""
+    from itertools import combinations, permutations
+
+    model = get_model(model_name)
+    pos = {id(e): i for i, e in enumerate(history.events)}
+    ops = [op for op in history.operations() if model.constrains(op)]
+    end = lambda op: pos[id(op.complete)] if op.outcome != "info" else len(pos)  # noqa: E731
+    must = [op for op in ops if op.outcome != "info"]
+    maybe = [op for op in ops if op.outcome == "info"]
+    for r in range(len(maybe) + 1):
+        for chosen in combinations(maybe, r):
+            for order in permutations(must + list(chosen)):
+                if all(end(a) > pos[id(b.invoke)] for i, a in enumerate(order) for b in order[:i]) \
+                        and model.run(list(order)) is not ILLEGAL:
+                    return True
+    return False
+
+
+@st.composite
+def random_histories(draw, model_name: str):
+    """Up to 6 ops with arbitrary (often wrong) results, random overlaps and outcomes."""
+    timed = []
+    for i in range(draw(st.integers(1, 6))):
+        start = draw(st.integers(0, 40))
+        end = start + draw(st.integers(1, 20))
+        if model_name == "cas-register":
+            f = draw(st.sampled_from(["read", "write", "cas"]))
+            value = None if f == "read" else (draw(VALUES), draw(VALUES)) if f == "cas" else draw(VALUES)
+        else:
+            f = draw(st.sampled_from(["get", "put", "append"]))
+            value = None if f == "get" else draw(st.sampled_from(["a", "b"]))
+        outcome = draw(st.sampled_from(["ok", "ok", "fail", "info", "none"]))
+        if f in ("read", "get") and outcome == "ok":
+            result = draw(st.sampled_from(["", "a", "b", "ab", "ba"])) if f == "get" else draw(st.none() | VALUES)
+        else:
+            result = value if outcome != "info" else None
+        key = "k" if model_name == "kv" else None
+        timed.append((start, 0, Event(i, "invoke", f, key, value)))
+        if outcome != "none":
+            timed.append((end, 1, Event(i, outcome, f, key, result)))
+    timed.sort(key=lambda t: (t[0], t[1]))
+    return History([e for _, _, e in timed])
+
+
+@settings(max_examples=400, deadline=None)
+@given(random_histories("cas-register"))
+def test_register_verdicts_match_brute_force(history):
+    assert check(history, "cas-register").valid is brute_force(history, "cas-register")
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_histories("kv"))
+def test_kv_verdicts_match_brute_force(history):
+    assert check(history, "kv").valid is brute_force(history, "kv")
