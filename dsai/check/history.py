@@ -38,6 +38,7 @@ __all__ = [
     "Operation",
     "History",
     "HistoryBuilder",
+    "show_value",
 ]
 
 EVENT_TYPES = ("invoke", "ok", "fail", "info")
@@ -49,11 +50,14 @@ _READS = ("read", "get")
 _STRING_VALUED = ("put", "append")
 
 
-def _show(value: Any, limit: int = 40) -> str:
-    """A value as JSON-ish text, shortened so explanations stay one line."""
-    text = "null" if value is None else repr(value) if isinstance(value, str) else str(value)
-    if isinstance(value, tuple):
-        text = "[" + ", ".join(_show(v) for v in value) + "]"
+def show_value(value: Any, limit: int = 40) -> str:
+    """A value as JSON-ish text (null, true, 'str', [1, 2]), shortened so explanations stay one line."""
+    if value is None or isinstance(value, bool):
+        text = {None: "null", True: "true", False: "false"}[value]
+    elif isinstance(value, tuple):
+        text = "[" + ", ".join(show_value(v) for v in value) + "]"
+    else:
+        text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -73,7 +77,7 @@ class Event:
     def __repr__(self) -> str:
         key = "" if self.key is None else f" key={self.key!r}"
         time = "" if self.time is None else f" t={self.time:g}" if _is_number(self.time) else f" t={self.time!r}"
-        return f"<Event p{self.process} {self.type} {self.f}{key} {_show(self.value)}{time}>"
+        return f"<Event p{self.process} {self.type} {self.f}{key} {show_value(self.value)}{time}>"
 
     def to_json(self) -> dict[str, Any]:
         """The event as a JSON object with fields in `FIELDS` order (optional ones omitted)."""
@@ -128,11 +132,11 @@ class Operation:
         """Plain words: 'process 2 read x -> 3 (ok)'."""
         key = "" if self.key is None else f" {self.key}"
         if self.f in _READS:
-            what = f"{self.f}{key} -> {_show(self.output)}" if self.outcome == "ok" else f"{self.f}{key}"
+            what = f"{self.f}{key} -> {show_value(self.output)}" if self.outcome == "ok" else f"{self.f}{key}"
         elif self.f == "cas":
-            what = f"cas{key} {_show(self.value[0])}->{_show(self.value[1])}"
+            what = f"cas{key} {show_value(self.value[0])}->{show_value(self.value[1])}"
         else:
-            what = f"{self.f}{key} {_show(self.value)}"
+            what = f"{self.f}{key} {show_value(self.value)}"
         return f"process {self.process} {what} ({self.outcome})"
 
     def __repr__(self) -> str:
@@ -279,15 +283,15 @@ class HistoryBuilder:
         if e.f == "cas":
             if e.type in ("invoke", "ok") or v is not None:
                 if not (isinstance(v, tuple) and len(v) == 2 and all(map(_is_scalar, v))):
-                    raise err(f"a cas 'value' must be [from, to], got {_show(v)}; e.g. \"value\": [1, 2]")
+                    raise err(f"a cas 'value' must be [from, to], got {show_value(v)}; e.g. \"value\": [1, 2]")
         elif e.f in _READS and e.type != "ok":
             if v is not None:
                 raise err(f"a {e.f} {e.type} carries no value (the result comes with ok); use \"value\": null")
         elif e.f == "get" or e.f in _STRING_VALUED:
             if not isinstance(v, str) and not (v is None and e.type in ("fail", "info")):
-                raise err(f"kv values are strings, but this {e.f} {e.type} has value {_show(v)}")
+                raise err(f"kv values are strings, but this {e.f} {e.type} has value {show_value(v)}")
         elif not _is_scalar(v):
-            raise err(f"register values must be null, a boolean, a finite number or a string, got {_show(v)}")
+            raise err(f"register values must be null, a boolean, a finite number or a string, got {show_value(v)}")
 
     # -- rules across events ----------------------------------------------------------------
     def _check_order(self, e: Event) -> None:
@@ -324,8 +328,8 @@ class HistoryBuilder:
             )
         if e.f not in _READS and e.value != inv.value and not (e.type != "ok" and e.value is None):
             raise err(
-                f"{e.f} completion value {_show(e.value)} differs from its invoke's value "
-                f"{_show(inv.value)} (line {inv.line}); repeat the invoke's value"
+                f"{e.f} completion value {show_value(e.value)} differs from its invoke's value "
+                f"{show_value(inv.value)} (line {inv.line}); repeat the invoke's value"
             )
         del self._open[pid]
         if e.type == "info":

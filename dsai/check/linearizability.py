@@ -219,6 +219,7 @@ def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, in
     cache: set[tuple[int, Any]] = set()
     calls: list[tuple[int, Any]] = []  # (call slot, state before it)
     best: list[int] = []  # longest linearizable prefix (op indices)
+    stuck = -1  # the operation whose deadline stopped that longest prefix
     fails: dict[int, dict[Any, None]] = {}  # op -> states it was impossible in, at its deadline
     counter, verdict = 0, None
     e = nxt[head]
@@ -257,8 +258,8 @@ def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, in
                 seen = fails.setdefault(o, {})
                 if len(seen) < 16:
                     seen[state] = None
-            if len(calls) > len(best):
-                best = [op_of[c] for c, _ in calls]
+            if len(calls) > len(best) or stuck < 0:
+                best, stuck = [op_of[c] for c, _ in calls], o
             if not calls:
                 verdict = False
                 break
@@ -275,7 +276,7 @@ def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, in
     if verdict is None:
         order = [ops[op_of[c]] for c, _ in calls]
         return KeyResult(key, True, n, f"linearizable ({n} operations)", order, steps=counter)
-    return _violation(key, ops, model, best, fails, ever, ret_slot, counter)
+    return _violation(key, ops, model, best, stuck, fails, ever, ret_slot, counter)
 
 
 def _symmetry_key(op: Operation) -> tuple[str, Any]:
@@ -301,23 +302,22 @@ def _earlier_twins(ops: list[Operation]) -> list[int]:
     return twin
 
 
-def _violation(key: Any, ops: list[Operation], model: Model, best: list[int], fails: dict[int, dict[Any, None]],
-               ever: int, ret_slot: list[int], counter: int) -> KeyResult:
+def _violation(key: Any, ops: list[Operation], model: Model, best: list[int], stuck: int,
+               fails: dict[int, dict[Any, None]], ever: int, ret_slot: list[int], counter: int) -> KeyResult:
     """Name the operation no linearization could include, and what the object held when it was due."""
-    never = [o for o in fails if not (ever >> o) & 1]
-    if never:  # earliest deadline first: the first thing that went wrong
-        culprit = min(never, key=lambda o: ret_slot[o])
-    else:  # every op fits somewhere; blame the one the longest prefix got stuck on
-        culprit = min(fails, key=lambda o: ret_slot[o]) if fails else None
     prefix = [ops[o] for o in best]
-    if culprit is None:
-        text = "no order of the operations satisfies the model"
-        states: list[Any] = []
-    else:
+    never = [o for o in fails if not (ever >> o) & 1]
+    if never:  # no partial linearization ever included it: the earliest such op is the first thing wrong
+        culprit = min(never, key=lambda o: ret_slot[o])
         states = sorted(fails[culprit], key=repr)
-        text = model.explain(ops[culprit], states if culprit in never else [])
-        if culprit not in never:
-            text += (f"; the longest linearizable prefix has {len(prefix)} of {len(ops)} operations "
-                     f"and the first one it could not extend is {ops[culprit].describe()}")
-    return KeyResult(key, False, len(ops), text, longest_prefix=prefix,
-                     culprit=None if culprit is None else ops[culprit], states=states, steps=counter)
+        text = model.explain(ops[culprit], states)
+    else:  # each op fits into some partial order but none covers them all: show the longest one
+        culprit = stuck
+        states = sorted(fails.get(culprit, ()), key=repr)
+        op = ops[culprit]
+        name = "the register" if key is None else f"key {key!r}"
+        held = f" ({name} holds {model.describe_states(states)} there)" if states else ""
+        text = (f"no legal order covers all {len(ops)} operations; the longest linearizable prefix found has "
+                f"{len(prefix)}, and after it {op.describe()} ({op.span()}) cannot take effect{held}")
+    return KeyResult(key, False, len(ops), text, longest_prefix=prefix, culprit=ops[culprit],
+                     states=states, steps=counter)

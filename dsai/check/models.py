@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
-from dsai.check.history import FUNCTIONS, Operation, _show
+from dsai.check.history import FUNCTIONS, Operation, show_value
 from dsai.errors import HistoryError
 
 __all__ = ["ILLEGAL", "UNSEEN", "Model", "CAS_REGISTER", "KV", "MODELS", "get_model"]
@@ -45,7 +45,7 @@ class _Unseen:
         return "UNSEEN"
 
     def __str__(self) -> str:
-        return "an unread value from a write with unknown outcome"
+        return "an unread value (from an info write)"
 
 
 UNSEEN: Any = _Unseen()
@@ -64,12 +64,6 @@ def _unnorm(v: Any) -> Any:
 
 def _name(op: Operation) -> str:
     return "the register" if op.key is None else f"key {op.key!r}"
-
-
-def _states(states: list[Any], model: "Model") -> str:
-    shown = [model.describe_state(s) for s in states[:4]]
-    more = f" (or {len(states) - 4} other values)" if len(states) > 4 else ""
-    return (shown[0] if len(shown) == 1 else "one of " + ", ".join(shown)) + more
 
 
 @dataclass(frozen=True)
@@ -109,18 +103,24 @@ class Model:
                 break
         return state
 
+    def describe_states(self, states: list[Any]) -> str:
+        """'2' or 'one of 0, 1, 3 (or 5 other values)'; the checker keeps at most 16 per operation."""
+        shown = [self.describe_state(s) for s in states[:4]]
+        more = f" (or {len(states) - 4}{'+' if len(states) >= 16 else ''} other values)" if len(states) > 4 else ""
+        return (shown[0] if len(shown) == 1 else "one of " + ", ".join(shown)) + more
+
     def explain(self, op: Operation, states: list[Any]) -> str:
         """Why ``op`` cannot be linearized, given the states it met at its deadline."""
         key, where = _name(op), op.span()
         if not states:
             return (f"{op.describe()} ({where}) cannot be placed: every order of the operations "
                     "before it was tried and each one led to a contradiction")
-        seen = _states(states, self)
+        seen = self.describe_states(states)
         if op.f in ("read", "get"):
-            return (f"{op.f} of {key} returned {_show(op.output)} (process {op.process}, {where}), "
+            return (f"{op.f} of {key} returned {show_value(op.output)} (process {op.process}, {where}), "
                     f"but in every linearization that reaches it {key} holds {seen}")
         if op.f == "cas":
-            frm, to = (_show(v) for v in op.value)
+            frm, to = (show_value(v) for v in op.value)
             if op.outcome == "fail":
                 return (f"cas of {key} {frm}->{to} failed (process {op.process}, {where}), meaning "
                         f"{key} did not hold {frm}, but in every linearization that reaches it {key} holds {seen}")
@@ -169,7 +169,7 @@ def _register_relabel(ops: list[Operation]) -> list[Operation]:
 
 
 def _register_state(s: Any) -> str:
-    return _show(_unnorm(s))
+    return show_value(_unnorm(s))
 
 
 CAS_REGISTER = Model("cas-register", None, _register_step, _register_state, _register_relabel)
@@ -187,7 +187,7 @@ def _kv_step(op: Operation) -> Step:
     return lambda s: s + suffix
 
 
-KV = Model("kv", "", _kv_step, lambda s: _show(s, 60))
+KV = Model("kv", "", _kv_step, lambda s: show_value(s, 60))
 
 MODELS = {m.name: m for m in (CAS_REGISTER, KV)}
 

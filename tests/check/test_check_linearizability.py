@@ -225,3 +225,15 @@ def test_many_timed_out_writes_do_not_blow_up_the_search():
     assert steps[20] < 40 * steps[5]  # 4x the writes: far below the 2^15x of exhaustive subsets
     assert "read of the register returned -1" in results[20].explanation
     assert check(History(_timed_out_writes(20)[:-2]), "cas-register").valid is True
+
+
+def test_when_every_op_fits_somewhere_the_longest_prefix_is_explained(hist):
+    # Two cas 2->1 both succeed, but only one write of 2 precedes them: each cas fits alone.
+    h = hist("1 invoke write 2", "4 invoke read", "2 invoke cas [2, 1]", "1 ok write 2", "0 invoke cas [2, 2]",
+             "3 invoke cas [2, 1]", "4 ok read 1", "2 ok cas [2, 1]", "0 ok cas [2, 2]", "3 ok cas [2, 1]")
+    result = check(h, "cas-register")
+    assert result.valid is False
+    assert result.explanation == (
+        "not linearizable: no legal order covers all 5 operations; the longest linearizable prefix found has 4, "
+        "and after it process 3 cas 2->1 (ok) (lines 6-10) cannot take effect (the register holds 1 there)")
+    assert len(result.keys[0].longest_prefix) == 4 and result.keys[0].culprit.process == 3
