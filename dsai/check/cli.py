@@ -61,7 +61,10 @@ def _line(report: dict[str, Any]) -> str:
         return f"{report['file']}: ERROR (not checked): {report['error']}"
     verdict = {True: "linearizable", False: "NOT linearizable", "unknown": "UNKNOWN"}[report["valid"]]
     head = f"{report['file']}: {verdict} ({report['model']}, {report['ops']} ops, {report['keys']} key(s), {report['elapsed_s']:.2f} s)"
-    return head if report["valid"] is True else f"{head}\n  {report['explanation']}"
+    if report["valid"] is True:
+        return head
+    why = report["explanation"].split(": ", 1)[-1]  # the verdict is already in the head
+    return f"{head}\n  {why}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,9 +25,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    dup = next((k for k in keys if keys.count(k) > 1), None)
+    if dup is not None:  # json.loads would silently keep the last one
+        raise ValueError(f"field {dup!r} appears twice")
+    return dict(pairs)
+
+
 def _event_from_json(line: str, lineno: int, builder: HistoryBuilder) -> Event:
     try:
-        obj = json.loads(line, parse_constant=_reject_constant)
+        obj = json.loads(line, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
     except ValueError as exc:
         hint = "each line must be one JSON object"
         if line.lstrip().startswith("{:"):

@@ -76,7 +76,7 @@ def test_human_readable_output(files, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"{files['good']}: linearizable (cas-register, 2 ops, 1 key(s), ")
     assert out[1].startswith(f"{files['bad']}: NOT linearizable")
-    assert out[2].startswith("  not linearizable: read of key 'x' returned 2")
+    assert out[2].startswith("  read of key 'x' returned 2 (process 1, lines 3-4)")
 
 
 def test_usage_errors_exit_2(files, capsys):

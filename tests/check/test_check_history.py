@@ -126,6 +126,7 @@ MALFORMED = [
     (['{"process": 0, "type": "invoke", "f": "write", "key": 5, "value": 1}'], 1, "'key' must be a string"),
     (['{"process": 0, "type": "invoke", "f": "write", "value": 1, "time": "soon"}'], 1, "'time' must be a finite"),
     (['{:process 0, :type :invoke, :f :write, :value 1}'], 1, "use --format edn"),
+    (['{"process": 0, "type": "invoke", "f": "write", "value": 1, "value": 2}'], 1, "field 'value' appears twice"),
 ]
 
 
