@@ -30,16 +30,17 @@ def hist():
 def porcupine_dir() -> Path | None:
     """The Porcupine corpus: $DSAI_SHARED_DATA/porcupine, else <repo>/../shared/data/porcupine."""
     env = os.environ.get("DSAI_SHARED_DATA")
-    candidates = []
-    if env:
-        candidates += [Path(env) / "porcupine", Path(env)]
-    candidates.append(Path(__file__).resolve().parents[2].parent / "shared" / "data" / "porcupine")
+    if env:  # an explicit override is used alone: a wrong one should skip loudly, not fall back
+        candidates = [Path(env) / "porcupine", Path(env)]
+    else:
+        candidates = [Path(__file__).resolve().parents[2].parent / "shared" / "data" / "porcupine"]
     return next((c for c in candidates if (c / "verdicts.tsv").is_file()), None)
 
 
 
-_MISSING = ("Porcupine corpus not found: put shared/data/porcupine beside the clone "
-            "or set DSAI_SHARED_DATA to the folder holding porcupine/")
+_MISSING = ("Porcupine corpus not found (looked in $DSAI_SHARED_DATA/porcupine if set, else "
+            "<repo>/../shared/data/porcupine): put shared/ beside the clone or set DSAI_SHARED_DATA "
+            "to the folder holding porcupine/")
 
 
 @pytest.fixture
