@@ -107,12 +107,12 @@ class Operation:
     complete: Event | None  # None: the process never heard back (same as info)
 
     def where(self) -> str:
-        """Where the operation started, for messages: 't=0.42, line 17' or 'line 17'."""
+        """Where the operation started, for messages: 'line 17, t=0.42' or 'line 17'."""
         parts = []
-        if self.invoke.time is not None:
-            parts.append(f"t={self.invoke.time:g}")
         if self.invoke.line is not None:
             parts.append(f"line {self.invoke.line}")
+        if self.invoke.time is not None:
+            parts.append(f"t={self.invoke.time:g}")
         return ", ".join(parts) or f"operation {self.index}"
 
     def span(self) -> str:
@@ -125,7 +125,7 @@ class Operation:
         times = ""
         if inv.time is not None:
             end = done.time if done is not None and done.time is not None else None
-            times = f"t={inv.time:g}" + ("" if end is None else f"-{end:g}")
+            times = f"t={inv.time:g}" + ("" if end is None or end == inv.time else f"-{end:g}")
         return ", ".join(p for p in (lines, times) if p) or f"operation {self.index}"
 
     def describe(self) -> str:
