@@ -208,6 +208,8 @@ class Runtime:
 
     def when_available(self, e: ObjectEntry, node_id: int | None, cb: Callable[[ObjectEntry], Any]) -> None:
         """`cb(e)` once `e` is ready or failed and, if `node_id` is given, copied there."""
+        if e.state is LOST:
+            self._recover(e)  # rebuild it from lineage, or fail it with ObjectLostError
         if node_id is None:
             e.on_done(cb)
             return
@@ -538,11 +540,11 @@ class Runtime:
             if loop.next_time() is not None:  # more to do, but after the deadline
                 loop.clock.advance_to(deadline)
                 return
-            if self._resolve_stall():
-                continue
-            if deadline is not None:
+            if deadline is not None:  # Ray would wait out the timeout; so do we
                 loop.clock.advance_to(deadline)
                 return
+            if self._resolve_stall():  # an unbounded wait: fail what can never run
+                continue
             raise SimulationDeadlockError(self.explain_stall())
 
     def _block(self, proc: Process, w: _Waiter, timeout: float | None) -> None:

@@ -1,0 +1,154 @@
+"""Faults injected through dsai.sim get Ray's answers: retries, restarts, errors, reconstruction."""
+
+import time
+
+import numpy as np
+import pytest
+
+import dsai.mockray as ray
+import dsai.sim as sim
+from dsai.mockray.exceptions import (ActorDiedError, NodeDiedError, ObjectLostError,
+                                     RayActorError, WorkerCrashedError)
+
+
+def on(i):
+    return {"resources": {f"n{i}": 1}}
+
+
+@ray.remote
+def slow(i, seconds=2.0):
+    time.sleep(seconds)
+    return i
+
+
+def test_node_death_retries_running_tasks_elsewhere(cluster):
+    cluster(3)
+    refs = [slow.options(**on(1)).remote(i) for i in range(2)]
+    sim.at(1.0, sim.kill_node, "node-1")
+    # Pinned to a dead node they could never run again: give them a way out.
+    with pytest.raises(ray.exceptions.TaskUnschedulableError, match="n1"):
+        ray.get(refs)
+    loose = [slow.options(scheduling_strategy="SPREAD").remote(i) for i in range(6)]
+    t0 = sim.now()
+    sim.after(1.0, sim.kill_node, "node-2")
+    assert ray.get(loose) == list(range(6))
+    statuses = [e["args"]["status"] for e in ray.timeline()]
+    assert statuses.count("killed") >= 2
+    assert sim.now() - t0 > 2.0  # the killed attempts cost time
+
+
+def test_node_death_without_retries_is_node_died_error(cluster):
+    cluster(2)
+    ref = slow.options(max_retries=0, **on(1)).remote(1)
+    sim.at(1.0, sim.kill_node, 1)
+    with pytest.raises(NodeDiedError, match="node-1"):
+        ray.get(ref)
+
+
+def test_kill_worker_of_a_task_is_retried_then_crashes(cluster):
+    cluster(1)
+    ref = slow.options(max_retries=1).remote(7)
+    ray.wait([ref], timeout=0.5)
+    sim.kill_worker(ref)
+    ray.wait([ref], timeout=0.5)
+    sim.kill_worker(ref)
+    with pytest.raises(WorkerCrashedError):
+        ray.get(ref)
+
+
+@ray.remote(max_restarts=1, max_task_retries=1)
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def inc(self):
+        time.sleep(1.0)
+        self.n += 1
+        return self.n
+
+    def where(self):
+        return ray.get_runtime_context().get_node_id()
+
+
+def test_actor_restarts_on_another_node_with_fresh_state(cluster):
+    rt = cluster(2)
+    c = Counter.options(resources={"n1": 1} if False else None).remote()
+    c = Counter.remote()
+    first = ray.get(c.where.remote())
+    assert ray.get(c.inc.remote()) == 1
+    victim = next(ns for ns in rt.nodes if ns.node_id == first)
+    refs = [c.inc.remote() for _ in range(2)]
+    sim.after(0.5, sim.kill_node, victim.name)
+    # The in-flight call is retried (max_task_retries=1) on the restarted actor; state was reset.
+    assert ray.get(refs) == [1, 2]
+    assert ray.get(c.where.remote()) != first
+    # Out of restarts: the next crash is final.
+    sim.kill_worker(c)
+    with pytest.raises(ActorDiedError, match="killed"):
+        ray.get(c.inc.remote())
+
+
+def test_actor_without_restarts_dies_with_its_node(cluster):
+    rt = cluster(2)
+
+    @ray.remote(resources={"n1": 1})
+    class A:
+        def f(self):
+            return 1
+
+    a = A.remote()
+    assert ray.get(a.f.remote()) == 1
+    sim.kill_node("node-1")
+    with pytest.raises(RayActorError):
+        ray.get(a.f.remote())
+
+
+@ray.remote
+def big():
+    return np.ones(200_000)  # 1.6 MB: lives in the node's object store
+
+
+@ray.remote
+def total(a):
+    return float(a.sum())
+
+
+def test_lost_object_is_reconstructed_from_lineage(cluster):
+    cluster(3)
+    b = big.options(**on(2)).remote()
+    ray.wait([b], fetch_local=False)
+    sim.kill_node("node-2")
+    sim.restart_node("node-2")  # the pinned creator can run again, on the new incarnation
+    assert ray.get(total.remote(b)) == 200_000.0
+    kinds = [e["name"] for e in ray.timeline()]
+    assert kinds.count("task::big") == 2  # it ran twice: once, then to rebuild the lost copy
+
+
+def test_lost_object_without_retries_is_object_lost_error(cluster):
+    cluster(3)
+    b = big.options(max_retries=0, **on(2)).remote()
+    ray.wait([b], fetch_local=False)
+    sim.kill_node("node-2")
+    with pytest.raises(ObjectLostError):
+        ray.get(b)
+
+
+def test_small_results_survive_their_node(cluster):
+    # Small objects ride in the reply to the owner, as in Ray, so they are not lost.
+    cluster(2)
+    r = slow.options(**on(1)).remote(5, 0.1)
+    ray.wait([r], fetch_local=False)
+    sim.kill_node("node-1")
+    assert ray.get(r) == 5
+
+
+def test_slow_node_is_a_straggler(cluster):
+    cluster(2, cpus=1)
+    sim.slow_node("node-1", 4.0)
+    t0 = sim.now()
+    fast = slow.options(**on(0)).remote(0, 1.0)
+    straggler = slow.options(**on(1)).remote(1, 1.0)
+    ray.get(fast)
+    assert sim.now() - t0 == pytest.approx(1.0)
+    ray.get(straggler)
+    assert sim.now() - t0 == pytest.approx(4.0)

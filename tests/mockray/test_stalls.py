@@ -1,0 +1,94 @@
+"""What would hang on real Ray gets a clear error here: infeasible tasks, self-deadlock."""
+
+import time
+
+import pytest
+
+import dsai.mockray as ray
+import dsai.sim as sim
+from dsai.errors import SimulationError
+
+
+def test_infeasible_task_says_what_is_missing(cluster):
+    cluster(1)
+
+    @ray.remote(num_gpus=1)
+    def g():
+        return 1
+
+    with pytest.raises(ray.exceptions.TaskUnschedulableError, match=r"GPU.*ray.init\(num_cpus"):
+        ray.get(g.remote())
+
+
+def test_infeasible_actor(cluster):
+    cluster(1)
+
+    @ray.remote(resources={"TPU": 1})
+    class A:
+        def f(self):
+            return 1
+
+    a = A.remote()
+    with pytest.raises(ray.exceptions.ActorUnschedulableError, match="TPU"):
+        ray.get(a.f.remote())
+
+
+def test_feasible_after_adding_a_node(cluster):
+    rt = cluster(1)
+
+    @ray.remote(resources={"big": 1})
+    def f():
+        return "ran"
+
+    ref = f.remote()
+    assert ray.wait([ref], timeout=1.0) == ([], [ref])
+    rt.add_node(1, resources={"big": 1})
+    assert ray.get(ref) == "ran"
+
+
+def test_actor_waiting_on_itself_is_a_reported_deadlock(cluster):
+    cluster(1)
+
+    @ray.remote
+    class Self:
+        def a(self, me):
+            return ray.get(me.b.remote())
+
+        def b(self):
+            return 1
+
+    s = Self.remote()
+    with pytest.raises(ray.exceptions.SimulationDeadlockError, match="max_concurrency") as info:
+        ray.get(s.a.remote(s))
+    assert isinstance(info.value, SimulationError)  # in dsai's error family too
+
+
+def test_threaded_actor_does_not_deadlock(cluster):
+    cluster(1)
+
+    @ray.remote(max_concurrency=2)
+    class Self:
+        def a(self, me):
+            return ray.get(me.b.remote()) + 1
+
+        def b(self):
+            return 1
+
+    s = Self.remote()
+    assert ray.get(s.a.remote(s)) == 2
+
+
+def test_get_with_timeout_on_a_stuck_object_times_out_in_virtual_time(cluster):
+    cluster(1)
+
+    @ray.remote(num_gpus=1)
+    def g():
+        return 1
+
+    ref = g.remote()
+    t0 = sim.now()
+    wall = time.perf_counter()
+    with pytest.raises(ray.exceptions.GetTimeoutError):
+        ray.get(ref, timeout=1000.0)
+    assert sim.now() - t0 == pytest.approx(1000.0)
+    assert time.perf_counter() - wall < 1.0
