@@ -15,7 +15,10 @@ for such an order with the algorithm of Wing & Gong (1993) as improved by Lowe
   linearized (a bitset) and the model state, so each (bitset, state) pair is
   explored once. This turns an exponential search into a fast one in practice.
 * P-compositionality: keys are independent objects, so each key is checked on
-  its own (much smaller) sub-history.
+  its own (much smaller) sub-history. The per-key searches take turns, a slice
+  of steps each, and the first violation settles the verdict (Porcupine runs
+  them in parallel and stops the rest the same way): refuting one key can take
+  far longer than refuting another.
 * ``info`` operations (and invokes with no completion) return "at the end of
   time": they may be linearized anywhere after their invoke, and linearizing
   them last is the same as never. Failed operations did nothing and are dropped,
@@ -35,7 +38,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Generator, Iterable
+from typing import Any, Generator, Iterable, Literal, Union
 
 from dsai.check.history import Event, History, Operation
 from dsai.check.models import ILLEGAL, Model, get_model
@@ -43,7 +46,7 @@ from dsai.errors import HistoryError
 
 __all__ = ["KeyResult", "CheckResult", "check", "check_operations"]
 
-Verdict = Any  # True, False or the string "unknown"
+Verdict = Union[bool, Literal["unknown"]]
 _SLICE = 4096  # search steps per turn when keys are interleaved (and between looks at the clock)
 
 
@@ -68,7 +71,7 @@ class KeyResult:
 
 @dataclass
 class CheckResult:
-    """The verdict for a whole history: valid only if every key is."""
+    """The verdict for a whole history: valid only if every key is; truthy only when valid is True."""
 
     valid: Verdict
     model: str
