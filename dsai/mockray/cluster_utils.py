@@ -226,7 +226,7 @@ class Cluster:
         """A new head: a new cluster at a free address (the lowest port from 6379)."""
         if self._address is not None:
             _clusters.pop(self._address, None)
-        self._nodes, self.worker_nodes, self._runtime, self.connected = [], [], None, False
+        self._nodes, self.worker_nodes, self._runtime = [], [], None
         port = _GCS_PORT
         while f"{_HEAD_IP}:{port}" in _clusters:
             port += 1
@@ -305,7 +305,6 @@ class Cluster:
         for node in self._nodes:
             self._create(rt, node)
         self._runtime = rt
-        self.connected = True
         return rt
 
     def _create(self, rt: Any, node: ClusterNode) -> None:
@@ -324,7 +323,7 @@ class Cluster:
         rt = self._runtime
         if rt is not None and _rt.runtime_or_none() is rt:
             return rt
-        self._runtime, self.connected = None, False
+        self._runtime = None
         return None
 
     def _node_state(self, node: ClusterNode) -> Any:
