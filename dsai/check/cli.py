@@ -1,6 +1,6 @@
 """`dsai check-history`: is each recorded history explained by one correct copy of the data?
 
-    dsai check-history FILE... --model cas-register|kv [--timeout S] [--json] [--format F]
+    dsai check-history FILE... --model cas-register|kv [--timeout S] [--json] [--format F] [--max-states N]
 
 One verdict per file: ``--json`` prints one JSON object per line with at least
 ``file`` and ``valid`` (true, false or "unknown"); otherwise one readable line.
@@ -19,7 +19,7 @@ import json
 import sys
 from typing import Any
 
-from dsai.check.linearizability import check
+from dsai.check.linearizability import MAX_STATES, check
 from dsai.check.models import MODELS
 from dsai.check.formats import FORMATS, read_any
 from dsai.errors import HistoryError
@@ -38,19 +38,23 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="wall-clock seconds per file; when it runs out the verdict is 'unknown'")
     p.add_argument("--json", action="store_true", help="print one JSON object per file")
+    p.add_argument("--max-states", type=int, default=MAX_STATES, metavar="N",
+                   help=f"memory budget: search states cached at once (default {MAX_STATES}, ~150-270 bytes "
+                        "each); when it runs out the verdict is 'unknown'")
     p.add_argument("--format", default="jsonl", choices=list(FORMATS),
                    help="input format: jsonl (dsai, default), jepsen-log (Jepsen's text log), edn (Jepsen maps)")
     return p
 
 
-def check_file(path: str, model: str, timeout: float | None = None, fmt: str = "jsonl") -> dict[str, Any]:
+def check_file(path: str, model: str, timeout: float | None = None, fmt: str = "jsonl",
+               max_states: int | None = MAX_STATES) -> dict[str, Any]:
     """Check one file; the JSON object `dsai check-history --json` prints for it."""
     try:
         history = read_any(path, fmt)
         if len(history) == 0:  # vacuously linearizable, but almost surely the wrong file
             raise HistoryError(f"{path}: the history has no events, so there is nothing to check; "
                                "is this the file the run wrote (and the right --format)?")
-        result = check(history, model, timeout=timeout)
+        result = check(history, model, timeout=timeout, max_states=max_states)
     except HistoryError as exc:
         return {"file": path, "valid": "unknown", "model": model, "error": str(exc)}
     return {"file": path, **result.to_json()}
@@ -77,7 +81,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dsai check-history: --timeout must be a positive number of seconds, got {args.timeout:g}",
               file=sys.stderr)
         return 2
-    reports = [check_file(path, args.model, args.timeout, args.format) for path in args.files]
+    if args.max_states < 1:
+        print(f"dsai check-history: --max-states must be at least 1, got {args.max_states}", file=sys.stderr)
+        return 2
+    reports = [check_file(path, args.model, args.timeout, args.format, args.max_states) for path in args.files]
     for report in reports:
         if args.json:
             print(json.dumps(report, ensure_ascii=False))

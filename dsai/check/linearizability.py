@@ -48,6 +48,10 @@ __all__ = ["KeyResult", "CheckResult", "check", "check_operations"]
 
 Verdict = Union[bool, Literal["unknown"]]
 _SLICE = 4096  # search steps per turn when keys are interleaved (and between looks at the clock)
+# Lowe's cache grows with the search: a hopeless history can fill gigabytes in a minute
+# (measured: ~150 bytes per state for a register, ~270 for kv strings; Binder gives 2 GB).
+# The largest public history needs 178k; the default leaves 10x room and stays under ~600 MB.
+MAX_STATES = 2_000_000
 
 
 @dataclass
@@ -63,6 +67,7 @@ class KeyResult:
     culprit: Operation | None = None  # the operation that could not be linearized
     states: list[Any] = field(default_factory=list, repr=False)  # states the culprit met at its deadline
     steps: int = 0  # search steps taken
+    explored: int = 0  # distinct (linearized set, state) pairs in Lowe's cache
     elapsed: float = 0.0  # wall-clock seconds spent searching this key
 
     def __repr__(self) -> str:
@@ -96,24 +101,29 @@ class CheckResult:
             "ops": self.ops,
             "keys": len(self.keys),
             "invalid_keys": [k.key for k in self.keys if k.valid is False],
+            "states_explored": sum(k.explored for k in self.keys),
             "explanation": self.explanation,
             "elapsed_s": round(self.elapsed, 4),
         }
 
 
-def check(history: History | Iterable[Event], model: str | Model, timeout: float | None = None) -> CheckResult:
+def check(history: History | Iterable[Event], model: str | Model, timeout: float | None = None,
+          max_states: int | None = MAX_STATES) -> CheckResult:
     """Is ``history`` linearizable with respect to ``model`` ('cas-register' or 'kv')?
 
-    ``timeout`` is a wall-clock budget in seconds for the whole history; when it
-    runs out before a violation is found the verdict is "unknown".
+    ``timeout`` is a wall-clock budget in seconds for the whole history, and
+    ``max_states`` bounds the memory (search states cached at once, all keys
+    together; None: no bound). When either runs out before a violation is found
+    the verdict is "unknown".
     """
     if not isinstance(history, History):
         history = History(history)
-    return check_operations(history.operations(), history.events, model, timeout, history.source)
+    return check_operations(history.operations(), history.events, model, timeout, history.source, max_states)
 
 
 def check_operations(ops: list[Operation], events: list[Event], model: str | Model,
-                     timeout: float | None = None, source: str = "<history>") -> CheckResult:
+                     timeout: float | None = None, source: str = "<history>",
+                     max_states: int | None = MAX_STATES) -> CheckResult:
     """Check paired operations; ``events`` (the history's events) fixes their real-time order."""
     model = get_model(model)
     start = time.perf_counter()
@@ -126,8 +136,8 @@ def check_operations(ops: list[Operation], events: list[Event], model: str | Mod
                                f"({', '.join(model.functions)}); check the model you chose (--model)")
         if model.constrains(op):
             by_key.setdefault(op.key, []).append(op)
-    keys = _run_interleaved(
-        {key: (len(kops), _search(key, kops, model, position)) for key, kops in by_key.items()}, deadline
+    keys, stop = _run_interleaved(
+        {key: (len(kops), _search(key, kops, model, position)) for key, kops in by_key.items()}, deadline, max_states
     )
     elapsed = time.perf_counter() - start
     verdict: Verdict = True
@@ -135,64 +145,70 @@ def check_operations(ops: list[Operation], events: list[Event], model: str | Mod
         verdict = False
     elif any(k.valid == "unknown" for k in keys):
         verdict = "unknown"
-    return CheckResult(verdict, model.name, _summary(keys, verdict, timeout), keys, len(ops), elapsed, source)
+    return CheckResult(verdict, model.name, _summary(keys, verdict, stop), keys, len(ops), elapsed, source)
 
 
-def _summary(keys: list[KeyResult], verdict: Verdict, timeout: float | None) -> str:
+def _summary(keys: list[KeyResult], verdict: Verdict, stop: str | None) -> str:
     if verdict is True:
         n = sum(k.ops for k in keys)
         return f"linearizable: found a legal order for all {n} operations on {len(keys)} key(s)"
     if verdict == "unknown":
         pending = [k for k in keys if k.valid == "unknown"]
-        return (f"unknown: the {timeout:g} s timeout ran out with {len(pending)} of {len(keys)} key(s) "
-                "undecided and no violation found; raise --timeout")
+        return f"unknown: {stop}, with {len(pending)} of {len(keys)} key(s) undecided and no violation found"
     bad = [k for k in keys if k.valid is False]
     more = f" ({len(bad) - 1} more key(s) are also not linearizable)" if len(bad) > 1 else ""
     return f"not linearizable: {bad[0].explanation}{more}"
 
 
-def _run_interleaved(searches: dict[Any, tuple[int, Generator[int, None, KeyResult]]],
-                     deadline: float | None) -> list[KeyResult]:
+def _run_interleaved(searches: dict[Any, tuple[int, Generator[tuple[int, int], None, KeyResult]]],
+                     deadline: float | None, max_states: int | None) -> tuple[list[KeyResult], str | None]:
     """Run the per-key searches round-robin, a slice of steps each, until all finish, one
     finds a violation (that settles the history, as in Porcupine's parallel check), or time is up.
 
     Interleaving matters: refuting a key can take far longer than refuting another one,
     so checking keys one after the other could spend the budget on the slow one.
+    Returns the per-key results and why the run stopped early (None if it did not).
     """
     results: dict[Any, KeyResult] = {}
     spent = dict.fromkeys(searches, 0.0)
     steps = dict.fromkeys(searches, 0)
+    cached = dict.fromkeys(searches, 0)  # live cache sizes: finished searches free theirs
     queue = deque(searches)
     stop_reason = None
     while queue:
         key = queue.popleft()
         t0 = time.perf_counter()
         try:
-            steps[key] = next(searches[key][1])
+            steps[key], cached[key] = next(searches[key][1])
         except StopIteration as done:
-            results[key] = done.value
+            results[key], cached[key] = done.value, 0
             if done.value.valid is False:
                 stop_reason = "not checked: another key already shows the history is not linearizable"
         else:
             queue.append(key)
             if deadline is not None and time.perf_counter() > deadline:
-                stop_reason = "timed out before this key was decided"
+                stop_reason = "the timeout ran out (raise --timeout)"
+            elif max_states is not None and sum(cached.values()) > max_states:
+                stop_reason = (f"the search cached {sum(cached.values())} states, over the memory budget "
+                               f"of {max_states} (raise --max-states if you have the memory)")
         spent[key] += time.perf_counter() - t0
         if stop_reason is not None:
             break
     for key in searches:
         if key not in results:
-            results[key] = KeyResult(key, "unknown", searches[key][0], stop_reason or "not checked", steps=steps[key])
+            why = stop_reason if stop_reason.startswith("not checked") else f"undecided: {stop_reason}"
+            results[key] = KeyResult(key, "unknown", searches[key][0], why, steps=steps[key], explored=cached[key])
         searches[key][1].close()
         results[key].elapsed = spent[key]
-    return [results[key] for key in searches]
+    return [results[key] for key in searches], stop_reason
 
 
-def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, int]) -> Generator[int, None, KeyResult]:
+def _search(key: Any, ops: list[Operation], model: Model,
+            position: dict[int, int]) -> Generator[tuple[int, int], None, KeyResult]:
     """Wing & Gong search with Lowe's cache over one key's operations.
 
-    A generator: it yields its step count every `_SLICE` steps so the caller can
-    interleave keys and watch the clock, and returns the `KeyResult`.
+    A generator: every `_SLICE` steps it yields (steps so far, cache size) so the
+    caller can interleave keys and watch the clock and memory; returns the `KeyResult`.
     """
     n = len(ops)
     end = len(position)  # info ops return after every real event
@@ -229,7 +245,7 @@ def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, in
     while nxt[head] != -1:
         counter += 1
         if counter % _SLICE == 0:
-            yield counter
+            yield counter, len(cache)
         if is_call[e]:
             o = op_of[e]
             t = twin[o]
@@ -278,8 +294,10 @@ def _search(key: Any, ops: list[Operation], model: Model, position: dict[int, in
             e = nxt[e]
     if verdict is None:
         order = [ops[op_of[c]] for c, _ in calls]
-        return KeyResult(key, True, n, f"linearizable ({n} operations)", order, steps=counter)
-    return _violation(key, ops, model, best, stuck, fails, ever, ret_slot, counter)
+        return KeyResult(key, True, n, f"linearizable ({n} operations)", order, steps=counter, explored=len(cache))
+    result = _violation(key, ops, model, best, stuck, fails, ever, ret_slot, counter)
+    result.explored = len(cache)
+    return result
 
 
 def _symmetry_key(op: Operation) -> tuple[str, Any]:

@@ -119,3 +119,11 @@ def test_an_empty_file_is_bad_input(tmp_path, capsys):
     assert main([str(empty), "--model", "kv", "--json"]) == 2
     report = _json_lines(capsys)[0]
     assert report["valid"] == "unknown" and "no events" in report["error"]
+
+
+def test_memory_budget_gives_unknown_and_exit_2(files, capsys):
+    assert main([files["hard"], "--model", "cas-register", "--max-states", "5000", "--json"]) == 2
+    report = _json_lines(capsys)[0]
+    assert report["valid"] == "unknown" and "memory budget of 5000" in report["explanation"]
+    assert 5000 < report["states_explored"] < 5000 + 4096 + 1  # stops within one slice of the budget
+    assert main([files["hard"], "--model", "cas-register", "--max-states", "0"]) == 2

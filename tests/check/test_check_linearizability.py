@@ -237,3 +237,11 @@ def test_when_every_op_fits_somewhere_the_longest_prefix_is_explained(hist):
         "not linearizable: no legal order covers all 5 operations; the longest linearizable prefix found has 4, "
         "and after it process 3 cas 2->1 (ok) (lines 6-10) cannot take effect (the register holds 1 there)")
     assert len(result.keys[0].longest_prefix) == 4 and result.keys[0].culprit.process == 3
+
+
+def test_memory_budget_gives_unknown_and_a_valid_history_stays_within_it():
+    result = check(History(_hard_history(22)), "cas-register", max_states=10_000)
+    assert result.valid == "unknown" and "over the memory budget of 10000" in result.explanation
+    assert result.keys[0].explored <= 10_000 + 4096
+    easy = check(History(_timed_out_writes(20)[:-2]), "cas-register", max_states=10_000)
+    assert easy.valid is True and 0 < easy.keys[0].explored <= 10_000
