@@ -167,12 +167,21 @@ async def grade_submission(sub: Submission, lesson: Lesson | None, *, timeout: f
     return result
 
 
+def _quiet_abandoned_polls(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+    # nbclient leaves an output-polling task behind when a cell times out or its
+    # kernel dies; its queue.Empty is expected and already handled by Kernel.run.
+    if type(context.get("exception")).__name__ == "Empty":
+        return
+    loop.default_exception_handler(context)
+
+
 async def grade_all(subs: list[Submission], lessons: dict[str, Lesson], *, timeout: float = 30.0,
                     memory_mb: int | None = 2048, jobs: int | None = None,
                     progress: io.TextIOBase | None = None) -> list[Result]:
     """Grade ``subs`` with at most ``jobs`` kernels at once; results in input order."""
     jobs = max(1, jobs or os.cpu_count() or 1)
     gate = asyncio.Semaphore(jobs)
+    asyncio.get_running_loop().set_exception_handler(_quiet_abandoned_polls)
     done = 0
 
     async def one(sub: Submission) -> Result:

@@ -138,13 +138,16 @@ def main(argv: list[str] | None = None) -> int:
                    help="masters, <lesson>/<lesson>.ipynb (default: instructor/source)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per cell (default 60)")
     p.add_argument("--jobs", type=int, default=None, help="kernels at once (default: cores)")
+    p.add_argument("--memory", type=int, default=2048,
+                   help="memory cap per kernel in MB (default 2048; 0: none, e.g. for real Ray)")
     args = p.parse_args(argv)
     try:
         masters = _resolve(args.lessons, args.source)
     except GradingError as e:
         print(f"dsai validate: {e}", file=sys.stderr)
         return 2
-    report = validate_lessons(masters, timeout=args.timeout, jobs=args.jobs)
+    report = validate_lessons(masters, timeout=args.timeout, jobs=args.jobs,
+                              memory_mb=args.memory or None)
     for name, problems in report.items():
         print(f"{name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
         for problem in problems:
