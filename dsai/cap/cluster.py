@@ -31,6 +31,7 @@ from dsai.cap.dynamo import QuorumLWWReplica
 from dsai.cap.nemesis import Nemesis
 from dsai.cap.replica import READS, Replica, Reply
 from dsai.check import HistoryWriter
+from dsai.errors import SimulationError
 from dsai.sim import NetworkConfig, Simulation
 
 __all__ = ["Cluster", "REPLICAS"]
@@ -147,6 +148,10 @@ class Cluster:
         for p in procs:
             if p.error is not None:
                 raise p.error
+        stuck = [p.name for p in procs if not p.done]
+        if stuck:
+            raise SimulationError(f"client processes {stuck} were still running after {limit:g} virtual "
+                                  "seconds; raise the limit or check that every operation has a timeout")
 
     def converged(self) -> bool:
         """Do all live replicas hold the same copy of every key?"""

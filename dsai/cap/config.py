@@ -7,7 +7,7 @@ quorum larger than the replica count, ...) instead of deep inside a run.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from dsai.errors import DsaiError
 
@@ -50,7 +50,6 @@ class CapConfig:
     skew: float = 0.2  # nemesis 'skew': clock offsets drawn from [-skew, +skew] seconds
     loss: float = 0.2  # nemesis 'loss': message loss probability while it lasts
     check_timeout: float | None = 20.0  # wall-clock seconds for the linearizability checker
-    extra: dict = field(default_factory=dict, repr=False)  # reserved; must stay empty
 
     def __post_init__(self) -> None:
         from dsai.cap.nemesis import NEMESES  # late: nemesis imports nothing from here at import time
@@ -78,8 +77,6 @@ class CapConfig:
                 raise bad(f"{name} must be > 0 seconds, got {getattr(self, name)!r}")
         if not 0.0 <= self.loss <= 1.0:
             raise bad(f"loss must be a probability in [0, 1], got {self.loss!r}")
-        if self.extra:
-            raise bad(f"unknown settings {sorted(self.extra)}; see CapConfig's fields")
         self._check_quorums()
 
     def _check_quorums(self) -> None:
@@ -115,6 +112,4 @@ class CapConfig:
         return [f"k{i}" for i in range(self.keys)]
 
     def to_json(self) -> dict:
-        d = asdict(self)
-        d.pop("extra")
-        return d
+        return asdict(self)

@@ -68,3 +68,20 @@ def test_history_is_well_formed_and_complete():
     assert all(op.complete is not None for op in ops)  # every op got ok, fail or info
     assert [json.loads(line)["time"] for line in r.history.splitlines()] == sorted(
         json.loads(line)["time"] for line in r.history.splitlines())
+
+
+def test_history_is_byte_identical_across_interpreters(tmp_path):
+    """Python salts str hashes per process: no set iteration order may leak into the history."""
+    import os
+    import subprocess
+    import sys
+
+    files = []
+    for salt in ("1", "2"):
+        path = tmp_path / f"h{salt}.jsonl"
+        env = {**os.environ, "PYTHONHASHSEED": salt}
+        subprocess.run([sys.executable, "-m", "dsai.cli", "cap-run", "--mode", "ap-vv", "--nemesis", "mix",
+                        "--seed", "7", "--ops", "60", "--history", str(path)],
+                       check=True, env=env, capture_output=True)
+        files.append(path.read_bytes())
+    assert files[0] == files[1] and files[0]
