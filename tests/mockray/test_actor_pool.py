@@ -166,7 +166,8 @@ def test_get_next_after_get_next_unordered_is_refused(sim_ray):
     pool.submit(lambda a, v: a.sleep_for.remote(v), 2.0)
     pool.submit(lambda a, v: a.sleep_for.remote(v), 1.0)
     assert pool.get_next_unordered() == 1.0
-    with pytest.raises(ValueError, match=r"It is not allowed to call get_next\(\) after get_next_unordered\(\)\."):
+    msg = r"It is not allowed to call get_next\(\) after get_next_unordered\(\)\."
+    with pytest.raises(ValueError, match=msg):
         pool.get_next()
 
 

@@ -244,7 +244,8 @@ def test_same_seed_same_items_same_times():
         ray.shutdown()
         ray.init(num_cpus=4, seed=11)
         q = Queue(maxsize=2)
-        producers = [produce.remote(q, [f"p{i}-{k}" for k in range(3)], every=0.5 + 0.25 * i) for i in range(2)]
+        producers = [produce.remote(q, [f"p{i}-{k}" for k in range(3)], every=0.5 + 0.25 * i)
+                     for i in range(2)]
         consumers = [consume.remote(q, 3, start_after=0.1 * j) for j in range(2)]
         out = ray.get(consumers), ray.get(producers), ray.timeline()
         ray.shutdown()
@@ -254,3 +255,24 @@ def test_same_seed_same_items_same_times():
     assert first == second
     items = sorted(i for c in first[0] for i, _ in c)
     assert items == sorted(f"p{i}-{k}" for i in range(2) for k in range(3))
+
+
+def test_async_api_inside_an_async_actor(sim_ray):
+    @ray.remote
+    class Taker:
+        async def take(self, q):
+            first = await q.get_async()
+            try:
+                await q.get_async(block=False)
+                second = "item"
+            except Empty:
+                second = "empty"
+            await q.put_async("reply")
+            return first, second
+
+    q = Queue()
+    ref = Taker.remote().take.remote(q)
+    produce.remote(q, ["x"], start_after=2.0)
+    assert ray.get(ref) == ("x", "empty")
+    assert sim.now() == pytest.approx(2.0)
+    assert q.get() == "reply"
