@@ -1,0 +1,61 @@
+"""End to end on the real lessons: validate every master, grade a typical submission.
+
+Runs `dsai.ray` (the simulator) in real kernels: three kernel starts in all.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from dsai.grading import cells as C
+from dsai.grading import grader, validate
+from dsai.grading.release import dumps, find_masters, read_notebook
+
+REPO = Path(__file__).resolve().parents[2]
+SOURCE = REPO / "instructor" / "source"
+LESSON = "01_tasks_and_actors"
+
+
+def test_every_master_passes_its_tests_and_every_release_fails_them():
+    report = validate.validate_lessons(find_masters(SOURCE), timeout=60, jobs=2)
+    assert LESSON in report
+    assert report == {name: [] for name in report}, report
+
+
+def test_a_typical_submission_gets_points_and_useful_feedback(tmp_path):
+    nb = read_notebook(REPO / "notebooks" / f"{LESSON}.ipynb")
+    answers = {
+        # Forgot ray.get: a list of ObjectRefs.
+        "square": "@ray.remote\ndef square(x):\n    return x * x\n\n"
+                  "squares = [square.remote(i) for i in range(8)]",
+        "counter": "@ray.remote\nclass Counter:\n    def __init__(self):\n        self.n = 0\n\n"
+                   "    def add(self, n):\n        self.n += n\n        return self.n\n\n"
+                   "    def get(self):\n        return self.n",
+        # Fetched the value instead of keeping the ref.
+        "pipeline": "data = np.arange(10.0)\ndata_ref = ray.put(data)\n"
+                    "scaled_ref = scale.remote(data_ref, 2.0)\n"
+                    "total_ref = ray.get(total.remote(scaled_ref))",
+        # ray.get inside the loop: the tasks run one after another.
+        "timing": "start = sim.now()\nfor i in range(4):\n    ray.get(work.remote(i))\n"
+                  "task_seconds = sim.now() - start\nworker = Worker.remote()\n"
+                  "start = sim.now()\nray.get([worker.work.remote(i) for i in range(4)])\n"
+                  "actor_seconds = sim.now() - start",
+    }
+    for cell in nb.cells:
+        if C.grade_id(cell) in answers:
+            cell.source = answers[C.grade_id(cell)]
+    path = tmp_path / "subs" / "ada" / f"{LESSON}.ipynb"
+    path.parent.mkdir(parents=True)
+    path.write_text(dumps(nb))
+    out = tmp_path / "grades.csv"
+    assert grader.main([str(tmp_path / "subs"), "--out", str(out), "--source", str(SOURCE),
+                        "--timeout", "60"]) == 0
+    scores = {r["grade_id"]: r["score"] for r in csv.DictReader(out.open())}
+    assert scores == {"square-test": "0", "counter-test": "3", "pipeline-test": "0",
+                      "timing-test": "0", "TOTAL": "3"}
+    feedback = (tmp_path / "feedback" / "ada" / f"{LESSON}.md").read_text()
+    assert "got a list of ObjectRefs; call ray.get(refs)" in feedback
+    assert "total_ref should be an ObjectRef, not a value" in feedback
+    assert "four tasks on four CPUs should take about 1 s, not 4.0 s" in feedback
+    assert "BEGIN HIDDEN" not in feedback and "-45.0" not in feedback
