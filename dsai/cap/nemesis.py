@@ -21,7 +21,7 @@ Faults (``NEMESES``):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dsai.sim import faults
 from dsai.sim.network import NetworkConfig
