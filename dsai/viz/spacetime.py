@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["spacetime", "plot_spacetime", "OUTCOME_COLORS", "FAULT_COLORS", "default_window", "count_gids"]
+__all__ = ["spacetime", "plot_spacetime", "figure_png", "OUTCOME_COLORS", "FAULT_COLORS", "default_window", "count_gids"]
 
 OUTCOME_COLORS = {"ok": "#2ca02c", "fail": "#d62728", "info": "#ff7f0e"}
 FAULT_COLORS = {"partition": "#f4a6a6", "isolate": "#f4a6a6", "bridge": "#f4a6a6", "ring": "#f4a6a6",
@@ -61,6 +61,8 @@ def spacetime(result: Any, window: tuple[float, float] | None = None, *, gossip:
     ``labels``: write each message's kind beside its arrow.
     """
     from matplotlib.figure import Figure  # no pyplot: no global figures, no backend to choose
+
+    _show_figures_in_notebooks()
     from matplotlib.patches import Rectangle
 
     cluster = result.cluster
@@ -165,6 +167,34 @@ def spacetime(result: Any, window: tuple[float, float] | None = None, *, gossip:
     fig.tight_layout()
     return fig
 
+
+
+def figure_png(fig: Any, dpi: int = 100) -> bytes:
+    """A figure as PNG bytes (what the widget shows; needs no GUI backend)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+def _show_figures_in_notebooks() -> None:
+    """A pyplot-free Figure has no picture of itself for IPython: register one, unless a
+    backend (e.g. `%matplotlib inline`) already did."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the lab extra
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    png = shell.display_formatter.formatters["image/png"]
+    try:
+        png.lookup_by_type(Figure)
+    except KeyError:
+        png.for_type(Figure, figure_png)
 
 
 plot_spacetime = spacetime  # the name dsai.viz exports (beside plot_timeline)

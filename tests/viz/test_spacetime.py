@@ -87,3 +87,22 @@ def test_gossip_can_be_hidden_and_crashes_grey_out_a_lane():
 def test_bad_window_is_refused():
     with pytest.raises(ValueError, match="end > start"):
         spacetime(_run(), (0.5, 0.2))
+
+
+def test_png_and_notebook_display(monkeypatch):
+    """A pyplot-free figure must still show in Jupyter: spacetime registers a PNG formatter."""
+    import IPython
+    from IPython.core.formatters import PNGFormatter
+    from matplotlib.figure import Figure
+
+    from dsai.viz.spacetime import figure_png
+
+    class Shell:
+        class display_formatter:
+            formatters = {"image/png": PNGFormatter()}
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell)
+    fig = spacetime(_run(), labels=True)
+    png = Shell.display_formatter.formatters["image/png"]
+    assert png.lookup_by_type(Figure) is figure_png
+    assert png(fig)[:8] == b"\x89PNG\r\n\x1a\n"
