@@ -11,7 +11,9 @@ arrived, so causality is a path you can follow with a finger. Here:
 * faults are shaded: partitions across the whole diagram with the cut-off
   side's lanes darker, a crashed node's lane grey, loss and skew hatched;
 * beneath, a client timeline: one row per client, one bar per operation from
-  invoke to completion, coloured by outcome (ok green, fail red, info orange).
+  invoke to completion, coloured by outcome (ok green, fail red, info orange;
+  a cas that failed because it found another value, an answer rather than a
+  refusal, light red).
 
 Every artist carries a ``gid`` (``msg``, ``msg-dropped``, ``fault-partition``,
 ``op-ok``, ...), so tests and notebooks can count what is drawn.
@@ -21,9 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["spacetime", "plot_spacetime", "figure_png", "OUTCOME_COLORS", "FAULT_COLORS", "default_window", "count_gids"]
+__all__ = ["spacetime", "plot_spacetime", "figure_png", "OUTCOME_COLORS", "CAS_MISMATCH_COLOR", "FAULT_COLORS", "default_window", "count_gids"]
 
 OUTCOME_COLORS = {"ok": "#2ca02c", "fail": "#d62728", "info": "#ff7f0e"}
+CAS_MISMATCH_COLOR = "#f7a8a8"  # a cas that failed because it saw another value: an answer, not a refusal
 FAULT_COLORS = {"partition": "#f4a6a6", "isolate": "#f4a6a6", "bridge": "#f4a6a6", "ring": "#f4a6a6",
                 "crash": "#9e9e9e", "loss": "#c6dbef", "skew": "#dadaeb"}
 MSG_COLOR, GOSSIP_COLOR, DROP_COLOR = "#1f77b4", "#b0b0b0", "#d62728"
@@ -153,13 +156,15 @@ def spacetime(result: Any, window: tuple[float, float] | None = None, *, gossip:
             if end < t0 or op.invoke > t1:
                 continue
             outcome = op.outcome or "info"
+            color = CAS_MISMATCH_COLOR if outcome == "fail" and op.answered else OUTCOME_COLORS[outcome]
             cax.add_patch(Rectangle((op.invoke, op.client - 0.3), max(end - op.invoke, min_w), 0.6,
-                                    color=OUTCOME_COLORS[outcome], gid=f"op-{outcome}"))
+                                    color=color, gid=f"op-{outcome}"))
         cax.set_yticks(range(n_clients), [f"c{c} @n{cl.node}" for c, cl in enumerate(cluster.clients)])
         cax.set_ylim(n_clients - 0.4, -0.6)
         cax.set_ylabel("client")
-        cax.legend(handles=[Rectangle((0, 0), 1, 1, color=c, label=k) for k, c in OUTCOME_COLORS.items()],
-                   loc="upper right", fontsize=7, ncol=3, framealpha=0.8)
+        legend = [Rectangle((0, 0), 1, 1, color=c, label=k) for k, c in OUTCOME_COLORS.items()]
+        legend.append(Rectangle((0, 0), 1, 1, color=CAS_MISMATCH_COLOR, label="fail: cas saw another value"))
+        cax.legend(handles=legend, loc="upper right", fontsize=7, ncol=4, framealpha=0.8)
         cax.set_xlabel("virtual time (s)")
     else:
         ax.set_xlabel("virtual time (s)")

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.colors import to_hex
 
 from dsai.cap import run
-from dsai.viz.spacetime import OUTCOME_COLORS, count_gids, default_window, spacetime
+from dsai.viz.spacetime import CAS_MISMATCH_COLOR, OUTCOME_COLORS, count_gids, default_window, spacetime
 
 
 @functools.lru_cache(maxsize=None)
@@ -64,11 +64,15 @@ def test_client_timeline_colours_each_outcome():
     t0, t1 = 0.0, r.metrics["duration"]
     fig = spacetime(r, (t0, t1), gossip=False)
     g = count_gids(fig)
+    assert any(op.outcome == "fail" and op.answered for op in r.ops)  # both shades of fail are drawn
+    assert any(op.outcome == "fail" and not op.answered for op in r.ops)
     for outcome in ("ok", "fail", "info"):
         n = sum(1 for op in r.ops if op.outcome == outcome)
         assert n > 0 and g.get(f"op-{outcome}", 0) == n
         bars = [a for a in fig.axes[1].get_children() if a.get_gid() == f"op-{outcome}"]
-        assert {to_hex(b.get_facecolor()) for b in bars} == {OUTCOME_COLORS[outcome]}
+        ops = [op for op in r.ops if op.outcome == outcome]  # drawn in the same order
+        want = [CAS_MISMATCH_COLOR if outcome == "fail" and op.answered else OUTCOME_COLORS[outcome] for op in ops]
+        assert [to_hex(b.get_facecolor()) for b in bars] == want
     assert g["msg"] == _expected_arrows(r, t0, t1, gossip=False)[0]
 
 
