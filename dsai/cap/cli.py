@@ -3,6 +3,7 @@
     dsai cap-run --mode cp|cp-local-reads|ap-lww|ap-vv|dynamo --nodes N --seed S
                  --nemesis NAME --ops K [--history FILE] [--json]
                  [--workload cas-register|kv] [--keys K] [--clients C] [--n N --r R --w W]
+                 [--check-timeout S]
 
 ``--json`` prints one JSON object: at least ``valid``, ``availability``,
 ``converged``, ``counts`` (op counts by function and outcome), ``lost_writes``
@@ -40,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=None, help="dynamo: replicas per key (default: nodes)")
     p.add_argument("--r", type=int, default=None, help="dynamo: read quorum (default: majority of n)")
     p.add_argument("--w", type=int, default=None, help="dynamo: write quorum (default: majority of n)")
+    p.add_argument("--check-timeout", type=float, default=20.0, metavar="S",
+                   help="wall-clock seconds for the linearizability checker (then valid is 'unknown')")
     p.add_argument("--history", metavar="FILE", help="write the history (JSON Lines) to FILE")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     return p
@@ -73,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         cfg = CapConfig(mode=args.mode, nodes=args.nodes, seed=args.seed, nemesis=args.nemesis, ops=args.ops,
-                        workload=args.workload, keys=args.keys, clients=args.clients, n=args.n, r=args.r, w=args.w)
+                        workload=args.workload, keys=args.keys, clients=args.clients, n=args.n, r=args.r, w=args.w,
+                        check_timeout=args.check_timeout)
     except CapConfigError as exc:
         print(f"dsai cap-run: {exc}", file=sys.stderr)
         return 2

@@ -75,6 +75,8 @@ class CapConfig:
         for name in ("timeout", "gossip_interval", "fault_duration", "healthy_duration"):
             if not getattr(self, name) > 0:
                 raise bad(f"{name} must be > 0 seconds, got {getattr(self, name)!r}")
+        if self.check_timeout is not None and not self.check_timeout > 0:
+            raise bad(f"check_timeout must be > 0 seconds (or None for no limit), got {self.check_timeout!r}")
         if not 0.0 <= self.loss <= 1.0:
             raise bad(f"loss must be a probability in [0, 1], got {self.loss!r}")
         self._check_quorums()
