@@ -48,7 +48,8 @@ __all__ = [
     "describe",
 ]
 
-ANSWER, TEST, MANUAL, READONLY, TASK, PLAIN = "answer", "test", "manual", "readonly", "task", "plain"
+ANSWER, TEST, MANUAL, READONLY = "answer", "test", "manual", "readonly"
+TASK, PLAIN = "task", "plain"
 
 SOLUTION_BEGIN = "BEGIN SOLUTION"
 SOLUTION_END = "END SOLUTION"
@@ -56,7 +57,9 @@ HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 HIDDEN_END = "END HIDDEN TESTS"
 
 # A marker is a whole comment line: "# BEGIN SOLUTION", "### END HIDDEN TESTS".
-_MARKER = re.compile(r"^(?P<indent>\s*)#+\s*(?P<word>BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS)\b(?P<rest>.*)$")
+_MARKER = re.compile(r"^(?P<indent>\s*)#+\s*"
+                     r"(?P<word>BEGIN SOLUTION|END SOLUTION|BEGIN HIDDEN TESTS|END HIDDEN TESTS)"
+                     r"\b(?P<rest>.*)$")
 
 
 def _meta(cell: NotebookNode) -> dict:

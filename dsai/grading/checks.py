@@ -79,7 +79,8 @@ def compare(got: Any, expected: Any, *, rel_tol: float = 1e-9, abs_tol: float = 
         return f"{where}expected {expected!r}, got {got!r}"
     if isinstance(expected, Mapping):
         if not isinstance(got, Mapping):
-            return f"{where}expected a {type(expected).__name__}, got {type(got).__name__} {_short(got)}"
+            return (f"{where}expected a {type(expected).__name__}, "
+                    f"got {type(got).__name__} {_short(got)}")
         missing = [k for k in expected if k not in got]
         extra = [k for k in got if k not in expected]
         if missing or extra:

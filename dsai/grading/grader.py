@@ -152,8 +152,9 @@ async def grade_submission(sub: Submission, lesson: Lesson | None, *, timeout: f
                     where = {C.ANSWER: f"answer {gid!r}", C.READONLY: f"read-only cell {gid!r}",
                              }.get(role, "one of your own cells")
                     detail = f"{run.ename}: {run.evalue}" if run.evalue else run.ename
-                    result.answer_errors.append(f"{where} raised {detail}"
-                                                if run.status == "error" else f"{where}: {run.evalue}")
+                    result.answer_errors.append(
+                        f"{where} raised {detail}" if run.status == "error"
+                        else f"{where}: {run.evalue}")
             result.restarts = kernel.restarts
         for gid, pts in lesson.questions:
             result.scores.setdefault(gid, Score(0.0, pts, "manual", "graded by hand"))
@@ -268,7 +269,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("grades.csv"), help="gradebook CSV")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per cell (default 30)")
     p.add_argument("--memory", type=int, default=2048,
-                   help="memory cap per kernel in MB, RLIMIT_AS, Linux only (default 2048; 0: none)")
+                   help="memory cap per kernel in MB, RLIMIT_AS, Linux only "
+                        "(default 2048; 0: none)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="submissions graded at once (default: number of cores)")
     p.add_argument("--source", type=Path, default=Path("instructor/source"),

@@ -87,18 +87,24 @@ class Kernel:
     async def _start(self) -> None:
         nb = new_notebook(cells=[new_code_cell("")])
         client = NotebookClient(
-            nb, kernel_name=self.kernel_name, timeout=self.timeout, allow_errors=True,
+            nb, kernel_name=self.kernel_name, timeout=max(1, math.ceil(self.timeout)),
+            allow_errors=True,
             interrupt_on_timeout=False, shutdown_kernel="immediate", record_timing=False,
             startup_timeout=60, iopub_timeout=4, resources={"metadata": {"path": self.cwd}},
             on_cell_executed=self._on_executed)
         client.km = client.create_kernel_manager()
+        self._client = client  # from here on, _stop() cleans up whatever started
         # The kernel's own stdout/stderr (not the cells') would only add noise to the
         # grader's terminal: cell output travels over IOPub.
-        await client.async_start_new_kernel(cwd=self.cwd, env=self.env,
-                                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._limit_memory(client)
-        await client.async_start_new_kernel_client()
-        self._client = client
+        try:
+            await client.async_start_new_kernel(cwd=self.cwd, env=self.env,
+                                                stdout=subprocess.DEVNULL,
+                                                stderr=subprocess.DEVNULL)
+            self._limit_memory(client)
+            await client.async_start_new_kernel_client()
+        except BaseException:
+            await self._stop()
+            raise
 
     def _limit_memory(self, client: NotebookClient) -> None:
         if not self.memory_mb or not sys.platform.startswith("linux"):

@@ -80,7 +80,8 @@ class Student:
         self.nb = release_notebook(master(), LESSON)
 
     def cell(self, gid: str):
-        return next(c for c in self.nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
+        return next(c for c in self.nb.cells
+                    if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
 
     def answer(self, gid: str, source: str) -> "Student":
         self.cell(gid).source = source

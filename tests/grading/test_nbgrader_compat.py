@@ -2,11 +2,12 @@
 
 nbgrader is not a dependency: this test runs the executable named by the
 environment variable ``NBGRADER``, installed in a separate virtualenv
-(``.ci/run`` does it; see instructor/README.md):
+(``.ci/run`` calls ``tests/grading/nbgrader_compat.sh``, which does)::
 
-    python3 -m venv /tmp/nbgrader-venv
-    /tmp/nbgrader-venv/bin/pip install --quiet nbgrader==0.9.6
-    NBGRADER=/tmp/nbgrader-venv/bin/nbgrader .venv/bin/python -m pytest tests/grading/test_nbgrader_compat.py
+    python3 -m venv /tmp/dsai-nbgrader-venv
+    /tmp/dsai-nbgrader-venv/bin/pip install --quiet nbgrader==0.9.6
+    NBGRADER=/tmp/dsai-nbgrader-venv/bin/nbgrader \
+        .venv/bin/python -m pytest tests/grading/test_nbgrader_compat.py
 """
 
 from __future__ import annotations
