@@ -7,7 +7,8 @@ turns Chrome-trace events into rows and bars (a pure function, no drawing);
 simulator's timeline and real Ray's: `pid` is the node's IP, `tid` the
 worker ("worker:<id>"), a task attempt is a span with `cat` "task::<name>"
 (real Ray's phases `task:execute`, ... and driver spans are skipped), and
-the simulator adds each attempt's `status` ("ok", "failed", "killed").
+the simulator adds each attempt's `status` ("ok", "failed", "killed"); real
+Ray marks a failed attempt with a `traceback` in `args`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ class Bar:
     row: int
     start: float
     duration: float
-    name: str
+    name: str  # the task's name: "f", "Counter.add"
     status: str  # "ok", "failed" or "killed"
     task_id: str | None = None
     attempt: int | None = None
@@ -127,10 +128,14 @@ def timeline_bars(events: Iterable[dict], origin: float | None = None) -> tuple[
     bars = []
     for e in tasks:
         args = e.get("args") or {}
-        status = str(args.get("status", "ok"))
+        status = str(args.get("status") or ("failed" if "traceback" in args else "ok"))
+        cat = str(e.get("cat", ""))
+        # Real Ray names a span by its qualified name ("__main__.f") and the simulator
+        # "task::f"; both have cat "task::f", so "f" is the name on either backend.
+        name = cat[len(_TASK_PREFIX):] if cat.startswith(_TASK_PREFIX) else str(e.get("name", cat))
         attempt = args.get("attempt_number", args.get("attempt"))
         bars.append(Bar(row=index_of[(e["pid"], e["tid"])], start=float(e["ts"]) / 1e6 - origin,
-                        duration=float(e["dur"]) / 1e6, name=str(e.get("name", e.get("cat", "?"))),
+                        duration=float(e["dur"]) / 1e6, name=name,
                         status=status, task_id=args.get("task_id"),
                         attempt=int(attempt) if attempt is not None else None))
     bars.sort(key=lambda b: (b.start, b.row, b.name))
@@ -180,7 +185,7 @@ def plot_timeline(events: Iterable[dict] | None = None, ax: Any = None, *, title
         ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
     if legend and bars:
-        handles = [Patch(facecolor=c, label=n.removeprefix(_TASK_PREFIX)) for n, c in colors.items()]
+        handles = [Patch(facecolor=c, label=n) for n, c in colors.items()]
         statuses = sorted({b.status for b in bars if b.status in _FAILED_STATUSES})
         for s in statuses:
             handles.append(Patch(facecolor="white", hatch="xx", label=s,

@@ -59,14 +59,14 @@ def test_rows_and_bars_of_a_simulated_run():
     assert [r.index for r in rows] == list(range(len(rows)))
     by = {(b.name, b.status, b.attempt): b for b in bars}
     killed = [b for b in bars if b.status == "killed"]
-    assert len(killed) == 1 and killed[0].name == "task::work"
+    assert len(killed) == 1 and killed[0].name == "work"
     assert rows[killed[0].row].node == "node-1"
     assert killed[0].start == pytest.approx(0.0) and killed[0].end == pytest.approx(1.5)
-    retry = by[("task::work", "ok", 1)]
+    retry = by[("work", "ok", 1)]
     assert retry.task_id == killed[0].task_id and retry.start == pytest.approx(1.5)
-    assert by[("task::broken", "failed", 0)].duration == pytest.approx(0.5)
+    assert by[("broken", "failed", 0)].duration == pytest.approx(0.5)
     # The actor went to node-1's second worker once `broken` freed its CPU.
-    add = by[("task::Counter.add", "ok", 0)]
+    add = by[("Counter.add", "ok", 0)]
     assert (add.row, add.start, add.duration) == (3, pytest.approx(0.5), pytest.approx(0.75))
     assert retry.row == 0  # the head's first worker was free again at t=1.0
     # Sorted by start; no two bars overlap within a row.
@@ -81,23 +81,27 @@ def test_same_seed_same_rows_and_bars():
 
 
 def _real_ray_events():
-    """Events in real Ray 2.60's ray.timeline() format (ray/_private/state.py): pid is the node
-    IP, tid "worker:<hex>", ts in epoch microseconds, task phases and driver spans included."""
+    """Events in real Ray 2.60's ray.timeline() format (ray/_private/state.py, and events recorded
+    in /work/notes/ray_behaviour.md): pid is the node IP, tid "worker:<hex>", ts in epoch
+    microseconds, name the qualified function name, a failed attempt has a traceback in args;
+    task phases and driver spans are included."""
     t0 = 1_764_300_000_000_000.0
     w1, w2 = "worker:" + "ab" * 28, "worker:" + "0c" * 28
     ev = []
 
-    def task(tid, name, start, dur):
-        ev.append({"cat": f"task::{name}", "name": f"task::{name}", "pid": "192.0.2.2", "tid": tid,
-                   "ts": t0 + start, "dur": dur, "ph": "X", "cname": "generic_work",
-                   "args": {"task_id": f"{name}-{start}", "attempt_number": 0, "func_or_class_name": name}})
+    def task(tid, name, start, dur, failed=False):
+        args = {"name": f"__main__.{name}", "task_id": f"{name}-{start}"}
+        if failed:
+            args.update(type="<class 'ValueError'>", value="no", traceback="Traceback ...")
+        ev.append({"cat": f"task::{name}", "name": f"__main__.{name}", "pid": "192.0.2.2", "tid": tid,
+                   "ts": t0 + start, "dur": dur, "ph": "X", "cname": "generic_work", "args": args})
         for phase in ("task:deserialize_arguments", "task:execute", "task:store_outputs"):
             ev.append({"cat": phase, "name": phase, "pid": "192.0.2.2", "tid": tid, "ts": t0 + start,
                        "dur": dur / 3, "ph": "X", "cname": "rail_animation", "args": {}})
 
     task(w2, "g", 100_000, 500_000)
     task(w1, "g", 0, 1_000_000)
-    task(w1, "h", 1_000_000, 250_000)
+    task(w1, "h", 1_000_000, 250_000, failed=True)
     ev.append({"cat": "ray.get", "name": "ray.get", "pid": "192.0.2.2", "tid": "driver:" + "11" * 28,
                "ts": t0, "dur": 2_000_000, "ph": "X", "cname": "good", "args": {}})
     return ev
@@ -109,8 +113,9 @@ def test_real_ray_format_keeps_only_task_spans_and_starts_at_zero():
                                                  ("192.0.2.2", "192.0.2.2 / worker 2")]
     assert rows[0].worker == "worker:" + "ab" * 28  # first to start is worker 1
     assert [(b.row, b.start, b.duration, b.name, b.status) for b in bars] == [
-        (0, 0.0, 1.0, "task::g", "ok"), (1, pytest.approx(0.1), 0.5, "task::g", "ok"),
-        (0, 1.0, 0.25, "task::h", "ok")]
+        (0, 0.0, 1.0, "g", "ok"), (1, pytest.approx(0.1), 0.5, "g", "ok"),
+        (0, 1.0, 0.25, "h", "failed")]
+    assert bars[0].task_id == "g-0" and bars[0].attempt is None
     rows, bars = timeline_bars(_real_ray_events(), origin=1_764_300_000.0 - 5)
     assert bars[0].start == pytest.approx(5.0)
 
