@@ -9,6 +9,11 @@ by the `put`/`get` that serves it (a direct hand-off, in arrival order, so
 runs are deterministic) or by a timer after `timeout` virtual seconds. The
 actor runs up to 1000 calls at once (`max_concurrency`), as Ray's async
 actor does, so blocked calls do not stop the others.
+
+One deliberate difference: `get(timeout=0)` / `put(x, timeout=0)` succeed
+when an item / a free slot is there (as on Python >= 3.12). Real Ray on
+Python 3.11 always raises Empty / Full for a zero timeout, because
+`asyncio.wait_for(..., 0)` cancels the operation before it starts there.
 """
 
 from __future__ import annotations
