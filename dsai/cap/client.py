@@ -53,6 +53,14 @@ class OpRecord:
     observed_wid: int | None = None  # ok reads: the write whose value was returned (None: initial value)
     siblings: int = 0  # ok reads in ap-vv: how many concurrent values the replica held
 
+    def __repr__(self) -> str:
+        arg = "" if self.value is None else f" {list(self.value) if self.f == 'cas' else self.value!r}"
+        got = f" -> {self.result!r}" if self.f in READS and self.outcome == "ok" else ""
+        end = "..." if self.complete is None else f"{self.complete:.3f}"
+        why = f" ({self.error})" if self.error else ""
+        return (f"<op #{self.index} p{self.process}@n{self.node} {self.f} {self.key}{arg}{got}: "
+                f"{self.outcome or 'pending'}{why} t={self.invoke:.3f}-{end} {self.side}>")
+
     @property
     def latency(self) -> float | None:
         return None if self.complete is None else self.complete - self.invoke
