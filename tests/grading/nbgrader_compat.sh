@@ -9,4 +9,4 @@ if [ ! -x "$VENV/bin/nbgrader" ]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check nbgrader==0.9.6
 fi
-NBGRADER="$VENV/bin/nbgrader" .venv/bin/python -m pytest -q -rs tests/grading/test_nbgrader_compat.py
+NBGRADER="$VENV/bin/nbgrader" .venv/bin/python -m pytest -q -rs tests/grading/test_grading_nbgrader_compat.py

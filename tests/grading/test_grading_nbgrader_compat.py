@@ -7,7 +7,7 @@ environment variable ``NBGRADER``, installed in a separate virtualenv
     python3 -m venv /tmp/dsai-nbgrader-venv
     /tmp/dsai-nbgrader-venv/bin/pip install --quiet nbgrader==0.9.6
     NBGRADER=/tmp/dsai-nbgrader-venv/bin/nbgrader \
-        .venv/bin/python -m pytest tests/grading/test_nbgrader_compat.py
+        .venv/bin/python -m pytest tests/grading/test_grading_nbgrader_compat.py
 """
 
 from __future__ import annotations
