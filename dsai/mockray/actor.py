@@ -269,7 +269,7 @@ class ActorHandle:
                     caller_node=node_id, actor=actor, method=method_name, parent=parent)
         returns = rt.make_returns(task)
         if parent is not None:
-            parent.children.append(task)
+            parent.add_child(task)
         actor.submit_call(task)
         if num_returns == 1:
             return returns[0]
@@ -363,7 +363,7 @@ class ActorClass:
         seq, task_id = rt.next_task_id()
         actor_id = ("%024x" % seq) + "01000000"
         state = ActorState(rt, actor_id, self._cls, name, namespace, o)
-        handle = ActorHandle(actor_id, self._cls.__name__, self._methods)
+        handle = ActorHandle(actor_id, self._cls.__qualname__, self._methods)
         state.handle = handle
         rt.actors[actor_id] = state
         if name is not None:

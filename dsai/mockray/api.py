@@ -268,7 +268,7 @@ def _cancel_task(rt: _rt.Runtime, task: Any, force: bool, recursive: bool) -> No
         return
     task.cancel_requested = True
     if recursive:
-        for child in task.children:
+        for child in task.children or ():
             _cancel_task(rt, child, force, recursive)
     if task.state == "running":
         if force:
@@ -372,7 +372,7 @@ def timeline(filename: str | None = None) -> list[dict] | None:
     rt = _rt.runtime_or_none()
     if rt is None:
         raise RuntimeError("Ray has not been started yet. Timeline requires Ray to be initialized first.")
-    events = [dict(e) for e in rt.timeline_events]
+    events = rt.timeline()
     if filename is not None:
         import json
 

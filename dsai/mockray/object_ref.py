@@ -32,10 +32,12 @@ class ObjectEntry:
         self.state = PENDING
         self.value: Serialized | None = None
         self.error: BaseException | None = None  # a Ray error, stored as the value
-        self.locations: list[int] = []  # node ids holding a copy; the first is the primary
-        self.callbacks: list[Callable[["ObjectEntry"], Any]] = []
+        # Kept small for the garbage collector, which rescans every live entry:
+        # a tuple of ints (untracked once scanned), lists only while needed.
+        self.locations: tuple[int, ...] = ()  # node ids holding a copy; the first is the primary
+        self.callbacks: list[Callable[["ObjectEntry"], Any]] | None = None
         self.creator = creator  # the task whose return this is (lineage), None for put
-        self.fetching: dict[int, list[Callable[[], Any]]] = {}  # node -> waiters of a transfer
+        self.fetching: dict[int, list[Callable[[], Any]]] | None = None  # node -> transfer waiters
         self.created_at: float | None = None
         self.owner_node = owner_node
 
@@ -51,23 +53,26 @@ class ObjectEntry:
         """Call `fn(entry)` once the object is ready or failed (now, if it is)."""
         if self.state is READY or self.state is FAILED:
             fn(self)
+        elif self.callbacks is None:
+            self.callbacks = [fn]
         else:
             self.callbacks.append(fn)
 
     def _fire(self) -> None:
-        callbacks, self.callbacks = self.callbacks, []
-        for fn in callbacks:
-            fn(self)
+        callbacks, self.callbacks = self.callbacks, None
+        if callbacks:
+            for fn in callbacks:
+                fn(self)
 
     def set_value(self, value: Serialized, node: int, now: float) -> None:
         self.value, self.error, self.state = value, None, READY
-        self.locations = [node]
+        self.locations = (node,)
         self.created_at = now
         self._fire()
 
     def set_error(self, error: BaseException, node: int, now: float) -> None:
         self.value, self.error, self.state = None, error, FAILED
-        self.locations = [node]
+        self.locations = (node,)
         self.created_at = now
         self._fire()
 

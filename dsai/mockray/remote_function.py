@@ -30,6 +30,9 @@ class RemoteFunction:
         self._demand = opts.resource_demand(options.get("num_cpus", 1), options.get("num_gpus"),
                                             options.get("resources"))
         self._strategy = _strategy(options.get("scheduling_strategy"))
+        s = self._strategy
+        key = s if (s is None or isinstance(s, str)) else (s.node_id, s.soft)
+        self._shape = (tuple(sorted(self._demand.items())), key)  # the scheduler's queue key
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Remote functions cannot be called directly. Instead of running "
@@ -59,9 +62,10 @@ class RemoteFunction:
                     max_retries=3 if max_retries is None else max_retries,
                     retry_exceptions=o.get("retry_exceptions", False), caller_node=node_id,
                     strategy=self._strategy, parent=parent)
+        task.shape = self._shape
         returns = rt.make_returns(task)
         if parent is not None:
-            parent.children.append(task)
+            parent.add_child(task)
         rt.submit(task)
         if num_returns == 1:
             return returns[0]

@@ -15,6 +15,7 @@ the node that made them and cross the network when another node needs them.
 
 from __future__ import annotations
 
+import gc
 import os
 import traceback
 from typing import Any, Callable
@@ -232,6 +233,8 @@ class Runtime:
                 self._recover(e)
             e.on_done(lambda e: self.fetch(e, node_id, cb))
             return
+        if e.fetching is None:
+            e.fetching = {}
         waiting = e.fetching.get(node_id)
         if waiting is not None:
             waiting.append(cb)
@@ -245,7 +248,7 @@ class Runtime:
         self.sim.network.transfer(src, node_id, e.value.nbytes, lambda: self._fetched(e, node_id, src))
 
     def _fetched(self, e: ObjectEntry, node_id: int, src: int) -> None:
-        waiting = e.fetching.pop(node_id, [])
+        waiting = e.fetching.pop(node_id, []) if e.fetching else []
         if not self.nodes[node_id].alive:
             return  # the tasks that wanted it died with the node
         if not self.nodes[src].alive or e.state is not READY:
@@ -253,7 +256,7 @@ class Runtime:
                 self.fetch(e, node_id, cb)
             return
         if node_id not in e.locations:
-            e.locations.append(node_id)
+            e.locations += (node_id,)
         for cb in waiting:
             cb()
 
@@ -266,7 +269,7 @@ class Runtime:
                     creator.retries_left -= 1
                 for r in creator.returns:
                     if r.state is not PENDING:
-                        r.state, r.value, r.locations = PENDING, None, []
+                        r.state, r.value, r.locations = PENDING, None, ()
                 self.submit(creator)
                 return
             err: RayError = ObjectReconstructionFailedError(e.id.hex())
@@ -412,7 +415,10 @@ class Runtime:
         task: Task = proc.context
         ns = task.node
         self.tasks_run += 1
+        if not self.tasks_run & 0x3FFF:  # every 16k tasks, also within one long get
+            _gc_policy.checkpoint(self.tasks_run + self._put_seq)
         self._record(task, proc)
+        task.proc = proc.context = None  # the process is done; let it go
         if task.kind == "actor_task" or task.kind == "actor_creation":
             task.actor.on_exit(task, proc)
             return
@@ -499,22 +505,28 @@ class Runtime:
         if not self.record_timeline:
             return
         ns = task.node or self.head
-        end = self.sim.now()
         status = "killed" if proc.killed else ("failed" if proc.error is not None else "ok")
-        self.timeline_events.append({
-            "cat": "task::" + task.name,
-            "name": "task::" + task.name,
-            "pid": ns.ip,
-            "tid": "worker:" + ns.worker_id(task.worker),
-            "ts": task.start * 1e6,
-            "dur": (end - task.start) * 1e6,
-            "ph": "X",
-            "cname": "rail_response" if status == "ok" else "terrible",
-            "args": {"task_id": task.task_id_hex, "job_id": JOB_ID.hex(),
-                     "attempt_number": task.attempt - 1, "func_or_class_name": task.name,
-                     "actor_id": task.actor.id if task.actor is not None else None,
-                     "node": ns.name, "status": status},
-        })
+        # A tuple of strings and numbers: cheap to keep (the garbage collector
+        # stops scanning it), turned into Chrome-trace dicts by `timeline()`.
+        self.timeline_events.append((
+            task.name, ns.node.id, task.worker, task.start, self.sim.now(), task.task_id_hex,
+            task.attempt - 1, task.actor.id if task.actor is not None else None, status))
+
+    def timeline(self) -> list[dict]:
+        """Chrome-trace events, one per task attempt, as `ray.timeline()` returns them."""
+        out = []
+        for name, node, worker, start, end, task_id, attempt, actor_id, status in self.timeline_events:
+            ns = self.nodes[node]
+            out.append({
+                "cat": "task::" + name, "name": "task::" + name, "pid": ns.ip,
+                "tid": "worker:" + ns.worker_id(worker), "ts": start * 1e6,
+                "dur": (end - start) * 1e6, "ph": "X",
+                "cname": "rail_response" if status == "ok" else "terrible",
+                "args": {"task_id": task_id, "job_id": JOB_ID.hex(), "attempt_number": attempt,
+                         "func_or_class_name": name, "actor_id": actor_id, "node": ns.name,
+                         "status": status},
+            })
+        return out
 
     # -- blocking ----------------------------------------------------------------------------
     def wait_for(self, entries: list[ObjectEntry], num: int, timeout: float | None,
@@ -532,6 +544,7 @@ class Runtime:
         return w
 
     def _drive(self, w: _Waiter, timeout: float | None) -> None:
+        _gc_policy.checkpoint(self.tasks_run + self._put_seq)
         loop = self.sim.loop
         deadline = None if timeout is None else loop.now() + timeout
         while True:
@@ -616,7 +629,7 @@ class Runtime:
         ns = self.nodes[node.id]
         for e in self.objects.values():
             if node.id in e.locations:
-                e.locations.remove(node.id)
+                e.locations = tuple(n for n in e.locations if n != node.id)
                 if not e.locations and e.state is READY and e.value.nbytes >= INLINE_THRESHOLD:
                     e.state = LOST
         for actor in list(ns.actors.values()):
@@ -678,6 +691,7 @@ class Runtime:
 
     # -- shutdown -------------------------------------------------------------------------------
     def close(self) -> None:
+        _gc_policy.release()
         self.blocked.clear()
         for ns in self.nodes:
             for task in list(ns.running.values()):
@@ -686,6 +700,38 @@ class Runtime:
                         self.sim.kill(task.proc)
                     except Exception:
                         pass
+
+
+class _GCPolicy:
+    """Keep long-lived simulation state out of the garbage collector's scans.
+
+    In Ray, workers are other processes, so their bookkeeping never burdens
+    the driver's collector; here everything shares one heap, and CPython's
+    full collections rescan every live object, which made the cost per task
+    grow with the number of tasks run. So at each driver `get`/`wait`, and every
+    16k tasks within one, the objects alive so far are frozen (`gc.freeze()`, O(1)); when the work done
+    (tasks run, objects put) has doubled since the last full collection, the
+    frozen objects are given back and collected once (amortized O(1) per
+    object; cyclic garbage waits at most one doubling); `ray.shutdown()`
+    gives everything back.
+    """
+
+    def __init__(self) -> None:
+        self.collected_at = 0
+
+    def checkpoint(self, work: int) -> None:
+        if work > 2 * max(self.collected_at, 50_000):
+            gc.unfreeze()
+            gc.collect()
+            self.collected_at = work
+        gc.freeze()
+
+    def release(self) -> None:
+        gc.unfreeze()
+        self.collected_at = 0
+
+
+_gc_policy = _GCPolicy()
 
 
 def _strip_internal_frames(lines: list[str]) -> list[str]:

@@ -129,6 +129,8 @@ class Scheduler:
         return None
 
     def shape(self, task: "Task") -> tuple:
+        if task.shape is not None:
+            return task.shape
         strategy = task.strategy
         key = strategy if (strategy is None or isinstance(strategy, str)) else (strategy.node_id, strategy.soft)
         return (tuple(sorted(task.demand.items())), key)

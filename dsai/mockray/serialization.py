@@ -55,7 +55,7 @@ def serialize(value: Any, what: str = "the object") -> Serialized:
             + TROUBLESHOOTING) from e
     # Copy each buffer once into immutable bytes: later writes by the caller do
     # not reach the store, and readers get zero-copy, read-only numpy arrays.
-    return Serialized(data, [memoryview(bytes(b.raw())) for b in buffers])
+    return Serialized(data, tuple(memoryview(bytes(b.raw())) for b in buffers) if buffers else ())
 
 
 def deserialize(s: Serialized) -> Any:

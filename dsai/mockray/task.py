@@ -69,7 +69,7 @@ class Task:
                  "num_returns", "demand", "hold", "max_retries", "retry_exceptions", "attempt",
                  "state", "node", "proc", "actor", "method", "caller_node", "strategy", "start",
                  "worker", "deps_pending", "cancel_requested", "released_cpu", "kind", "submitted",
-                 "parent", "children", "rt", "retries_left")
+                 "parent", "children", "rt", "retries_left", "shape")
 
     def __init__(self, rt: Any, seq: int, task_id: bytes, name: str, fn: Callable[..., Any] | None,
                  args_blob: Serialized | None, arg_refs: list[ObjectRef], num_returns: int,
@@ -82,8 +82,8 @@ class Task:
         self.name = name
         self.fn = fn
         self.args_blob = args_blob
-        self.arg_refs = arg_refs
-        self.arg_entries: list[ObjectEntry] = [rt.entry(r) for r in arg_refs]
+        self.arg_refs = tuple(arg_refs)
+        self.arg_entries: tuple[ObjectEntry, ...] = tuple(rt.entry(r) for r in arg_refs)
         self.returns: list[ObjectEntry] = []
         self.num_returns = num_returns
         self.demand = demand  # what placement needs free
@@ -107,7 +107,8 @@ class Task:
         self.kind = kind  # "task", "actor_creation", "actor_task"
         self.submitted = rt.sim.now()
         self.parent = parent
-        self.children: list["Task"] = []
+        self.children: list["Task"] | None = None  # tasks it submitted (for recursive cancel)
+        self.shape: tuple | None = None  # scheduler queue key, precomputed by the caller
 
     @property
     def task_id_hex(self) -> str:
@@ -133,6 +134,11 @@ class Task:
         if caller not in out:
             out.append(caller)
         return out
+
+    def add_child(self, task: "Task") -> None:
+        if self.children is None:
+            self.children = []
+        self.children.append(task)
 
     def retryable(self, error: BaseException | None) -> bool:
         """Whether a failure may be retried: system failures always, app errors if asked."""
