@@ -101,8 +101,10 @@ def find_submissions(root: Path) -> list[Submission]:
     """``root/<student>/<lesson>.ipynb``, sorted; a single wrapping folder is looked through."""
     def scan(base: Path) -> list[Submission]:
         return sorted((Submission(nb.parent.name, nb.stem, nb)
-                       for nb in base.glob("*/*.ipynb")
-                       if not nb.parent.name.startswith(".")), key=lambda s: (s.student, s.lesson))
+                       for nb in base.glob("*/*.ipynb")  # skip macOS "._x" and "__MACOSX"
+                       if not nb.name.startswith(".")
+                       and not nb.parent.name.startswith((".", "__"))),
+                      key=lambda s: (s.student, s.lesson))
     found = scan(root)
     subdirs = [d for d in root.iterdir() if d.is_dir() and not d.name.startswith((".", "__"))]
     if not found and len(subdirs) == 1:  # a zip often wraps everything in one folder
