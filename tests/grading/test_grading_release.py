@@ -128,3 +128,12 @@ def test_repository_notebooks_are_what_a_fresh_release_writes():
             f"{shipped} differs from a fresh release of {path}: run 'dsai release'"
     orphans = {p.stem for p in (REPO / "notebooks").glob("*.ipynb")} - {p.stem for p in masters}
     assert not orphans, f"notebooks/ has {sorted(orphans)} without a master in instructor/source/"
+
+
+def test_the_dsai_command_dispatches_release(tmp_path):
+    from dsai import cli
+    write_master(tmp_path / "source")
+    args = ["--source", str(tmp_path / "source"), "--out", str(tmp_path / "nb")]
+    assert cli.main(["release", *args]) == 0
+    assert cli.main(["release", "--check", *args]) == 0
+    assert (tmp_path / "nb" / "mini.ipynb").is_file()
