@@ -331,7 +331,7 @@ class ActorClass:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Actors cannot be instantiated directly. Instead of "
-                        f"'{self._cls.__name__}()', use '{self._cls.__name__}.remote()'.")
+                        f"'{self._cls.__qualname__}()', use '{self._cls.__qualname__}.remote()'.")
 
     def options(self, **options: Any) -> "ActorClass":
         opts.validate_actor_options(options, in_options=True)

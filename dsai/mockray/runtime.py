@@ -26,7 +26,7 @@ from dsai.mockray.exceptions import (ActorUnschedulableError, NodeDiedError, Obj
                                      TaskUnschedulableError, WorkerCrashedError)
 from dsai.mockray.object_ref import FAILED, LOST, PENDING, READY, ObjectEntry, ObjectRef
 from dsai.mockray.scheduler import NodeState, Scheduler
-from dsai.mockray.serialization import Serialized, deserialize, serialize
+from dsai.mockray.serialization import NONE_SERIALIZED, Serialized, deserialize, serialize
 from dsai.mockray.task import Task, unpack_args
 from dsai.sim import Simulation
 from dsai.sim.network import NetworkConfig
@@ -62,6 +62,34 @@ def _set_runtime(rt: "Runtime | None") -> None:
     set_current(rt.sim if rt is not None else None)
 
 
+class _Mark:
+    """Callback: object `i` of a waiter is available (a slotted object, not a
+    closure: a million-ref get keeps a million of these alive at once)."""
+
+    __slots__ = ("w", "i")
+
+    def __init__(self, w: "_Waiter", i: int) -> None:
+        self.w, self.i = w, i
+
+    def __call__(self, e: ObjectEntry) -> None:
+        self.w._mark(self.i, e)
+
+
+class _ThenFetch:
+    """Callback: once an object is ready, copy it to `node_id`, then call `cb(e)`."""
+
+    __slots__ = ("rt", "node_id", "cb")
+
+    def __init__(self, rt: "Runtime", node_id: int, cb: Callable[[ObjectEntry], Any]) -> None:
+        self.rt, self.node_id, self.cb = rt, node_id, cb
+
+    def __call__(self, e: ObjectEntry) -> None:
+        if self.rt.is_local(e, self.node_id):
+            self.cb(e)
+        else:
+            self.rt.fetch(e, self.node_id, lambda: self.cb(e))
+
+
 class _Waiter:
     """Counts objects becoming ready (and local) for one get/wait call."""
 
@@ -82,10 +110,7 @@ class _Waiter:
                 if not fetch_local or rt.is_local(e, node_id):
                     self._mark(i, e)
                     continue
-            rt.when_available(e, node_id if fetch_local else None, self._marker(i))
-
-    def _marker(self, i: int) -> Callable[[ObjectEntry], None]:
-        return lambda e: self._mark(i, e)
+            rt.when_available(e, node_id if fetch_local else None, _Mark(self, i))
 
     def _mark(self, i: int, e: ObjectEntry) -> None:
         if self.flags[i]:
@@ -124,6 +149,7 @@ class Runtime:
         self.tasks_run = 0
         self._seq = 0
         self._put_seq = 0
+        self._submitted = 0
         self._ids = self.sim.stream("ids")
         self.driver_task_id = (0).to_bytes(8, "big") + b"\xff" * 12 + JOB_ID
         self.blocked: dict[Process, Any] = {}  # processes in get/wait, for deadlock reports
@@ -211,17 +237,7 @@ class Runtime:
         """`cb(e)` once `e` is ready or failed and, if `node_id` is given, copied there."""
         if e.state is LOST:
             self._recover(e)  # rebuild it from lineage, or fail it with ObjectLostError
-        if node_id is None:
-            e.on_done(cb)
-            return
-
-        def done(e: ObjectEntry) -> None:
-            if self.is_local(e, node_id):
-                cb(e)
-            else:
-                self.fetch(e, node_id, lambda: cb(e))
-
-        e.on_done(done)
+        e.on_done(cb if node_id is None else _ThenFetch(self, node_id, cb))
 
     def fetch(self, e: ObjectEntry, node_id: int, cb: Callable[[], Any]) -> None:
         """Copy a ready object to `node_id` over the network, then `cb()`."""
@@ -287,12 +303,17 @@ class Runtime:
         return 0, None
 
     def make_returns(self, task: Task) -> list[ObjectRef]:
+        self._submitted += 1
+        if not self._submitted & 0x3FFF:  # a driver submitting a million tasks
+            _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
         refs = []
+        entries = []
         for i in range(task.num_returns):
             oid = task.id + (i + 1).to_bytes(4, "little")
             e = self.new_object(oid, task, task.caller_node)
-            task.returns.append(e)
+            entries.append(e)
             refs.append(ObjectRef(oid, e))
+        task.returns = tuple(entries)
         return refs
 
     def submit(self, task: Task) -> None:
@@ -397,6 +418,8 @@ class Runtime:
             result = _run_coroutine(result)
         n = task.num_returns
         if n == 1:
+            if result is None:
+                return [NONE_SERIALIZED]  # the common fire-and-forget result, shared
             return [serialize(result, f"the return value of {task.name}")]
         if n == 0:
             return []
@@ -416,7 +439,7 @@ class Runtime:
         ns = task.node
         self.tasks_run += 1
         if not self.tasks_run & 0x3FFF:  # every 16k tasks, also within one long get
-            _gc_policy.checkpoint(self.tasks_run + self._put_seq)
+            _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
         self._record(task, proc)
         task.proc = proc.context = None  # the process is done; let it go
         if task.kind == "actor_task" or task.kind == "actor_creation":
@@ -508,15 +531,16 @@ class Runtime:
         status = "killed" if proc.killed else ("failed" if proc.error is not None else "ok")
         # A tuple of strings and numbers: cheap to keep (the garbage collector
         # stops scanning it), turned into Chrome-trace dicts by `timeline()`.
-        self.timeline_events.append((
-            task.name, ns.node.id, task.worker, task.start, self.sim.now(), task.task_id_hex,
-            task.attempt - 1, task.actor.id if task.actor is not None else None, status))
+        self.timeline_events.append((task, ns.node.id, task.worker, task.start, self.sim.now(),
+                                     task.attempt - 1, status))
 
     def timeline(self) -> list[dict]:
         """Chrome-trace events, one per task attempt, as `ray.timeline()` returns them."""
         out = []
-        for name, node, worker, start, end, task_id, attempt, actor_id, status in self.timeline_events:
+        for task, node, worker, start, end, attempt, status in self.timeline_events:
             ns = self.nodes[node]
+            name, task_id = task.name, task.task_id_hex
+            actor_id = task.actor.id if task.actor is not None else None
             out.append({
                 "cat": "task::" + name, "name": "task::" + name, "pid": ns.ip,
                 "tid": "worker:" + ns.worker_id(worker), "ts": start * 1e6,
@@ -534,6 +558,8 @@ class Runtime:
         """Block the caller (driver or simulated worker) until `num` entries are available."""
         proc = current_process()
         node_id = proc.node.id if proc is not None and proc.node is not None else 0
+        if proc is None:
+            _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
         w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error)
         if w.satisfied():
             return w
@@ -544,7 +570,6 @@ class Runtime:
         return w
 
     def _drive(self, w: _Waiter, timeout: float | None) -> None:
-        _gc_policy.checkpoint(self.tasks_run + self._put_seq)
         loop = self.sim.loop
         deadline = None if timeout is None else loop.now() + timeout
         while True:

@@ -58,5 +58,8 @@ def serialize(value: Any, what: str = "the object") -> Serialized:
     return Serialized(data, tuple(memoryview(bytes(b.raw())) for b in buffers) if buffers else ())
 
 
+NONE_SERIALIZED = Serialized(pickle.dumps(None, protocol=5), ())  # immutable, so shareable
+
+
 def deserialize(s: Serialized) -> Any:
     return pickle.loads(s.data, buffers=s.buffers)

@@ -84,7 +84,7 @@ class Task:
         self.args_blob = args_blob
         self.arg_refs = tuple(arg_refs)
         self.arg_entries: tuple[ObjectEntry, ...] = tuple(rt.entry(r) for r in arg_refs)
-        self.returns: list[ObjectEntry] = []
+        self.returns: tuple[ObjectEntry, ...] = ()
         self.num_returns = num_returns
         self.demand = demand  # what placement needs free
         self.hold = demand  # what the task holds while it runs (actors may differ)
