@@ -18,8 +18,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+# Every suite on the simulator, plus nbval on the master notebooks (stored
+# outputs must come out byte for byte the same).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --nbval tests instructor/source
 
 # The conformance suite against real Ray 2.60 (installs the `ray` extra).
 test-ray: $(STAMP)
