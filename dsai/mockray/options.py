@@ -134,6 +134,16 @@ ACTOR_DEFAULTS = {"num_cpus": None, "num_gpus": 0, "resources": None, "max_resta
                   "lifetime": None, "get_if_exists": False}
 
 
+def _not_simulated(options: dict) -> None:
+    # Accepted by Ray, not by the simulator: say so rather than ignore it.
+    if options.get("placement_group") not in (None, "default"):
+        raise NotImplementedError("placement groups are not simulated; place work with resources= "
+                                  "or NodeAffinitySchedulingStrategy instead")
+    if options.get("runtime_env"):
+        raise NotImplementedError("runtime_env is not simulated: simulated workers run in this "
+                                  "process's environment; drop the option on the simulator")
+
+
 def validate_task_options(options: dict, in_options: bool) -> None:
     for k, v in options.items():
         if k not in TASK_OPTIONS:
@@ -142,6 +152,7 @@ def validate_task_options(options: dict, in_options: bool) -> None:
         TASK_OPTIONS[k].validate(k, v)
     if in_options and "max_calls" in options:
         raise ValueError("Setting 'max_calls' is not supported in '.options()'.")
+    _not_simulated(options)
     if options.get("num_returns") in ("dynamic", "streaming"):
         raise NotImplementedError("generator tasks (num_returns='streaming') are not simulated yet; "
                                   "return a list instead")
@@ -157,6 +168,7 @@ def validate_actor_options(options: dict, in_options: bool) -> None:
         raise ValueError("Setting 'concurrency_groups' is not supported in '.options()'.")
     if options.get("get_if_exists") and not options.get("name"):
         raise ValueError("The actor name must be specified to use `get_if_exists`.")
+    _not_simulated(options)
 
 
 def validate_method_options(options: dict) -> None:

@@ -92,3 +92,17 @@ def test_get_with_timeout_on_a_stuck_object_times_out_in_virtual_time(cluster):
         ray.get(ref, timeout=1000.0)
     assert sim.now() - t0 == pytest.approx(1000.0)
     assert time.perf_counter() - wall < 1.0
+
+
+def test_unsimulated_options_say_so(cluster):
+    cluster(1)
+
+    def f():
+        return 1
+
+    with pytest.raises(NotImplementedError, match="runtime_env"):
+        ray.remote(runtime_env={"env_vars": {"A": "1"}})(f)
+    with pytest.raises(NotImplementedError, match="placement groups"):
+        ray.remote(f).options(placement_group=object())
+    with pytest.raises(NotImplementedError, match="bind"):
+        ray.remote(f).bind()
