@@ -74,7 +74,7 @@ class ClusterNode:
                  num_gpus: float, resources: dict[str, float], memory: float,
                  object_store_memory: float) -> None:
         self._cluster = cluster
-        self._index = index  # position in the simulation: node-<index>, IP 10.0.0.<index+1>
+        self._index = index  # the simulation's node number; its IP is 10.0.0.<index+1>
         self._node_id = node_id
         self.head = head
         self.num_cpus = num_cpus
