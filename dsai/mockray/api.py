@@ -84,8 +84,8 @@ def init(address: str | None = None, *, num_cpus: int | None = None, num_gpus: i
         if num_cpus is not None or num_gpus is not None or resources:
             raise ValueError("When connecting to an existing cluster, num_cpus and num_gpus must not "
                              "be provided.")
-        rt = cluster.start_runtime(namespace=namespace)
-        return _context(rt)
+        rt = cluster.start_runtime(namespace=namespace, seed=seed, network=network)
+        return _context(rt, address)
     for name, value in (("num_cpus", num_cpus), ("num_gpus", num_gpus)):
         if value is not None and (not isinstance(value, (int, float)) or value < 0):
             raise ValueError(f"{name} must be a non-negative number, got {value!r}")
@@ -101,9 +101,9 @@ def init(address: str | None = None, *, num_cpus: int | None = None, num_gpus: i
     return _context(rt)
 
 
-def _context(rt: _rt.Runtime) -> RayContext:
+def _context(rt: _rt.Runtime, address: str = "sim://head") -> RayContext:
     head = rt.head
-    return RayContext(address="sim://head", node_ip_address=head.ip, node_id=head.node_id,
+    return RayContext(address=address, node_ip_address=head.ip, node_id=head.node_id,
                       namespace=rt.namespace, simulated=True)
 
 

@@ -264,3 +264,20 @@ def test_unsimulated_strategies_say_so():
         PlacementGroupSchedulingStrategy(None)
     with pytest.raises(NotImplementedError, match="no labels"):
         NodeLabelSchedulingStrategy({"zone": None})
+
+
+def test_joining_a_cluster_keeps_seed_network_and_address():
+    import dsai.sim as sim
+    from dsai.mockray.cluster_utils import Cluster
+
+    ray.shutdown()
+    c = Cluster()
+    c.add_node(num_cpus=1)
+    ctx = ray.init(address=c.address, seed=5, network={"latency": 0.5})
+    try:
+        assert sim.current().seed == 5
+        assert sim.current().network.config.latency == 0.5
+        assert ctx["address"] == c.address
+    finally:
+        ray.shutdown()
+        c.shutdown()
