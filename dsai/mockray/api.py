@@ -309,17 +309,7 @@ def _interrupt(rt: _rt.Runtime, task: Any) -> None:
 def _force_kill(rt: _rt.Runtime, task: Any) -> None:
     if task.state == "running" and task.proc is not None and not task.proc.done:
         task.retries_left = 0
-        rt.sim.kill(task.proc)
-        ns = task.node
-        if ns is not None:
-            ns.running.pop(task.seq, None)
-            if task.released_cpu:
-                task.released_cpu = False
-                ns.acquire({"CPU": task.hold.get("CPU", 0.0)})
-            ns.release(task.hold)
-            ns.give_worker(task.worker)
-            task.node = None
-            rt._dispatch(ns)
+        rt.sim.kill(task.proc)  # its exit hook frees the worker and the resources
         rt._fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)
 
 
