@@ -180,7 +180,7 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
                          "must either be an ObjectRef or a list of ObjectRefs. ")
     _check_timeout(timeout)
     rt = _rt.runtime()
-    entries = [rt.entry(r) for r in refs]
+    entries = [r._entry or rt.entry(r) for r in refs]
     w = rt.wait_for(entries, len(entries), timeout, fetch_local=True, stop_on_error=True)
     if not w.satisfied():
         raise GetTimeoutError("Get timed out: some object(s) not ready.")
@@ -204,7 +204,7 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
     if timeout is not None and timeout < 0:
         raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
     for r in object_refs:
-        if not isinstance(r, ObjectRef):
+        if type(r) is not ObjectRef and not isinstance(r, ObjectRef):
             raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
                             f"got list containing {type(r)}")
     _check_timeout(timeout)
@@ -218,11 +218,12 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
         raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
                          "to ray.wait.")
     rt = _rt.runtime()
-    entries = [rt.entry(r) for r in object_refs]
+    entries = [r._entry or rt.entry(r) for r in object_refs]
     w = rt.wait_for(entries, num_returns, timeout, fetch_local=fetch_local, stop_on_error=False)
-    ready = [r for r, f in zip(object_refs, w.flags) if f][:num_returns]
-    chosen = set(ready)
-    return ready, [r for r in object_refs if r not in chosen]
+    ready, rest = [], []
+    for r, f in zip(object_refs, w.flags):  # the first num_returns ready ones, in input order
+        (ready if f and len(ready) < num_returns else rest).append(r)
+    return ready, rest
 
 
 def put(value: Any, *, _owner: Any = None) -> ObjectRef:

@@ -105,11 +105,16 @@ class _Waiter:
         self.stop_on_error = stop_on_error
         self.proc: Process | None = None
         self.woken = False
+        flags = self.flags
         for i, e in enumerate(entries):
-            if e.state is READY or e.state is FAILED:
-                if not fetch_local or rt.is_local(e, node_id):
-                    self._mark(i, e)
-                    continue
+            st = e.state
+            if st is FAILED or (st is READY and (not fetch_local or e.value.nbytes < INLINE_THRESHOLD
+                                                 or node_id in e.locations)):
+                flags[i] = True  # available already: the common case, kept inline
+                self.count += 1
+                if st is FAILED and stop_on_error:
+                    self.failed = True
+                continue
             rt.when_available(e, node_id if fetch_local else None, _Mark(self, i))
 
     def _mark(self, i: int, e: ObjectEntry) -> None:
