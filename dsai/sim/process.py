@@ -9,9 +9,10 @@ A process runs on a pooled greenlet (a *runner*): creating a greenlet costs
 ~15 us, switching to one ~0.5 us, so runners are reused the way Ray reuses
 worker processes. A process that never blocks costs two switches.
 
-`time.sleep` and `asyncio.sleep` are patched once, process-wide: inside a
-process they take virtual seconds (scaled by the node's slowdown); anywhere
-else they are the real ones.
+`time.sleep`, `asyncio.sleep` and `asyncio.gather` are patched once,
+process-wide: inside a process the sleeps take virtual seconds (scaled by the
+node's slowdown) and gather awaits in order; anywhere else they are the real
+ones.
 """
 
 from __future__ import annotations
@@ -147,12 +148,39 @@ async def _asyncio_sleep(delay: float, result: Any = None) -> Any:
     return result
 
 
+_real_gather = asyncio.gather
+
+
+def _gather(*aws: Any, return_exceptions: bool = False) -> Any:
+    """asyncio.gather inside simulated work: no event loop exists there, so the
+    awaitables are awaited one by one; their virtual waits still overlap,
+    because refs were submitted before and sleeps end at absolute times."""
+    if current_process() is None:
+        return _real_gather(*aws, return_exceptions=return_exceptions)
+
+    async def gather_in_order() -> list:
+        out = []
+        for aw in aws:
+            try:
+                out.append(await aw)
+            except Exception as e:
+                if not return_exceptions:
+                    raise
+                out.append(e)
+        return out
+
+    return gather_in_order()
+
+
 def _install_virtual_sleep() -> None:
     if time.sleep is not _sleep:
         time.sleep = _sleep
     if asyncio.sleep is not _asyncio_sleep:
         asyncio.sleep = _asyncio_sleep
         asyncio.tasks.sleep = _asyncio_sleep
+    if asyncio.gather is not _gather:
+        asyncio.gather = _gather
+        asyncio.tasks.gather = _gather
 
 
 _install_virtual_sleep()
