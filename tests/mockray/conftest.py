@@ -5,6 +5,15 @@ from dsai.mockray.runtime import runtime
 
 
 @pytest.fixture
+def sim_ray():
+    """A fresh one-node simulated cluster with 8 CPUs."""
+    ray.shutdown()
+    ray.init(num_cpus=8, seed=0)
+    yield ray
+    ray.shutdown()
+
+
+@pytest.fixture
 def cluster():
     """A simulated cluster factory: cluster(n, cpus) -> runtime, node i has resource f"n{i}"."""
 

@@ -10,14 +10,6 @@ from dsai.mockray.exceptions import ActorDiedError
 from dsai.mockray.util import ActorPool
 
 
-@pytest.fixture
-def sim_ray():
-    ray.shutdown()
-    ray.init(num_cpus=8, seed=0)
-    yield ray
-    ray.shutdown()
-
-
 @ray.remote
 class Worker:
     def __init__(self, tag="w"):

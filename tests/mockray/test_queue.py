@@ -11,14 +11,6 @@ from dsai.mockray.exceptions import ActorDiedError, RayTaskError, TaskCancelledE
 from dsai.mockray.util.queue import Empty, Full, Queue
 
 
-@pytest.fixture
-def sim_ray():
-    ray.shutdown()
-    ray.init(num_cpus=8, seed=0)
-    yield ray
-    ray.shutdown()
-
-
 @ray.remote
 def consume(q, n, start_after=0.0, timeout=None):
     time.sleep(start_after)

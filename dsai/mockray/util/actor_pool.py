@@ -45,26 +45,20 @@ class ActorPool:
     # -- batch API ---------------------------------------------------------------------
     def map(self, fn: Callable[[ActorHandle, V], Any], values: list[V]) -> Iterator[Any]:
         """Apply `fn` over `values` on the pool; iterate the result to get values in order."""
-        # As in Ray: results of earlier submits that nobody collected are dropped first.
-        while self.has_next():
-            try:
-                self.get_next(timeout=0, ignore_if_timedout=True)
-            except TimeoutError:
-                pass
-        for v in values:
-            self.submit(fn, v)
-
-        def get_generator() -> Iterator[Any]:
-            while self.has_next():
-                yield self.get_next()
-
-        return get_generator()
+        return self._map(fn, values, ordered=True)
 
     def map_unordered(self, fn: Callable[[ActorHandle, V], Any], values: list[V]) -> Iterator[Any]:
         """Like `map`, but yields each result as soon as it is ready."""
+        return self._map(fn, values, ordered=False)
+
+    def _map(self, fn: Callable[[ActorHandle, V], Any], values: list[V], ordered: bool) -> Iterator[Any]:
+        # As in Ray: results of earlier submits that nobody collected are dropped first.
         while self.has_next():
             try:
-                self.get_next_unordered(timeout=0)
+                if ordered:
+                    self.get_next(timeout=0, ignore_if_timedout=True)
+                else:
+                    self.get_next_unordered(timeout=0)
             except TimeoutError:
                 pass
         for v in values:
@@ -72,7 +66,7 @@ class ActorPool:
 
         def get_generator() -> Iterator[Any]:
             while self.has_next():
-                yield self.get_next_unordered()
+                yield self.get_next() if ordered else self.get_next_unordered()
 
         return get_generator()
 
