@@ -6,6 +6,26 @@ import pytest
 
 
 @pytest.fixture
+def marked_sleeper(ray):
+    @ray.remote
+    def marked_sleeper(path, s):
+        open(path, "w").close()  # "I am running" (a file: visible across processes)
+        time.sleep(s)
+        return s
+
+    return marked_sleeper
+
+
+def _wait_started(ray, ref, path):
+    """Return once the task has really started (cancel races with start-up otherwise)."""
+    for _ in range(600):
+        if path.exists():
+            return
+        ray.wait([ref], timeout=0.05)  # waits real time on Ray, virtual time on the simulator
+    raise AssertionError("the task never started")
+
+
+@pytest.fixture
 def sleeper(ray):
     @ray.remote
     def sleeper(s):
@@ -16,28 +36,38 @@ def sleeper(ray):
 
 
 def test_cancel_pending_task(ray, sleeper):
-    blockers = [sleeper.remote(0.3) for _ in range(4)]  # all 4 CPUs busy
+    blockers = [sleeper.remote(1.0) for _ in range(4)]  # all 4 CPUs busy
+    ray.wait(blockers, timeout=0.3)  # let them start, so `pending` surely waits for a CPU
     pending = sleeper.remote(0.01)
     ray.cancel(pending)
     with pytest.raises(ray.exceptions.TaskCancelledError):
         ray.get(pending)
-    assert ray.get(blockers) == [0.3] * 4  # the others are untouched
+    assert ray.get(blockers) == [1.0] * 4  # the others are untouched
 
 
-def test_cancel_running_task(ray, sleeper, now):
-    running = sleeper.remote(30)
-    ray.wait([running], timeout=0.3)  # let it start
+@pytest.mark.sim_only(reason="real Ray 2.60 here: a non-force cancel of a running task was not "
+                             "interrupted (ran its 30 s, then get raised TaskCancelledError) and once "
+                             "crashed the driver (task_manager.cc:1329 'Tried to complete task that was "
+                             "not pending'); force=True is tested on both backends")
+def test_cancel_running_task(ray, marked_sleeper, now, tmp_path, backend):
+    path = tmp_path / "started"
+    running = marked_sleeper.remote(str(path), 30)
+    _wait_started(ray, running, path)
     t0 = now()
     ray.cancel(running)
-    with pytest.raises(ray.exceptions.TaskCancelledError) as info:
-        ray.get(running)
     # Real Ray: usually a plain TaskCancelledError, sometimes RayTaskError(TaskCancelledError).
-    assert now() - t0 < 15  # interrupted, not run to the end (30 s)
+    with pytest.raises(ray.exceptions.TaskCancelledError):
+        ray.get(running)
+    if backend == "sim":
+        # Interrupted, not run to the end (30 s). Real Ray delivers the interrupt
+        # asynchronously; on a loaded machine it has arrived only after the sleep.
+        assert now() - t0 < 15
 
 
-def test_cancel_force(ray, sleeper):
-    running = sleeper.remote(5)
-    ray.wait([running], timeout=0.3)
+def test_cancel_force(ray, marked_sleeper, tmp_path):
+    path = tmp_path / "started"
+    running = marked_sleeper.remote(str(path), 30)
+    _wait_started(ray, running, path)
     ray.cancel(running, force=True)
     with pytest.raises(ray.exceptions.TaskCancelledError):
         ray.get(running)
@@ -50,13 +80,15 @@ def test_cancel_finished_task_is_a_no_op(ray, sleeper):
     assert ray.get(done) == 0
 
 
-def test_cancel_recursive_reaches_children(ray, sleeper):
-    @ray.remote
-    def parent():
-        return ray.get(sleeper.remote(5))
+def test_cancel_recursive_reaches_children(ray, marked_sleeper, tmp_path):
+    path = tmp_path / "child-started"
 
-    ref = parent.remote()
-    ray.wait([ref], timeout=0.5)
+    @ray.remote
+    def parent(p):
+        return ray.get(marked_sleeper.remote(p, 30))
+
+    ref = parent.remote(str(path))
+    _wait_started(ray, ref, path)
     ray.cancel(ref, recursive=True)
     with pytest.raises(ray.exceptions.TaskCancelledError):
         ray.get(ref)
