@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from dsai.mockray import options as opts
+from dsai.mockray import runtime as _runtime
 from dsai.mockray.actor import _strategy
 from dsai.mockray.task import Task, pack_args
 
@@ -47,9 +48,7 @@ class RemoteFunction:
         raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
-        from dsai.mockray.runtime import runtime
-
-        rt = runtime()
+        rt = _runtime._runtime or _runtime.runtime()
         o = self._options
         name = o.get("name") or self._name
         blob, refs = pack_args(args, kwargs, name)

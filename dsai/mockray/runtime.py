@@ -225,7 +225,7 @@ class Runtime:
             oid = proc.context.id + (0x80000000 | self._put_seq).to_bytes(4, "little")
         e = self.new_object(oid, None, node_id)
         s = serialize(value, "the put value")
-        e.set_value(s, node_id, self.sim.now())
+        e.set_value(s, node_id, self.sim.loop.clock._now)
         return ObjectRef(oid, e)
 
     def is_inline(self, e: ObjectEntry) -> bool:
@@ -405,7 +405,7 @@ class Runtime:
         ns = task.node
         task.state = "running"
         task.attempt += 1
-        task.start = self.sim.now()
+        task.start = self.sim.loop.clock._now
         if task.kind == "task":
             task.worker = ns.take_worker()
         elif task.kind == "actor_creation":
@@ -415,10 +415,13 @@ class Runtime:
 
     def _execute(self, task: Task) -> list[Serialized]:
         """Runs inside the simulated worker: arguments in, serialized results out."""
-        values = [deserialize(e.value) for e in task.arg_entries]
-        args, kwargs = unpack_args(task.args_blob, values)
         fn = task.fn if task.kind != "actor_task" else task.actor.bound_method(task.method)
-        result = fn(*args, **kwargs)
+        if task.args_blob is None:  # no arguments: the common case in fan-outs
+            result = fn()
+        else:
+            values = [deserialize(e.value) for e in task.arg_entries]
+            args, kwargs = unpack_args(task.args_blob, values)
+            result = fn(*args, **kwargs)
         if task.kind == "actor_task" and task.actor.is_async and _is_coroutine(result):
             result = _run_coroutine(result)
         n = task.num_returns
@@ -467,7 +470,7 @@ class Runtime:
 
     def _succeed(self, task: Task, results: list[Serialized], ns: NodeState) -> None:
         task.state = "finished"
-        now = self.sim.now()
+        now = self.sim.loop.clock._now
         owner = task.caller_node
         for e, s in zip(task.returns, results):
             if s.nbytes < INLINE_THRESHOLD and owner != ns.node.id:
@@ -512,7 +515,7 @@ class Runtime:
         task.state = "cancelled" if cancelled else "failed"
         if task.kind == "task" and task.node is not None:
             task.node.running.pop(task.seq, None)
-        now = self.sim.now()
+        now = self.sim.loop.clock._now
         for e in task.returns:
             if not e.done:
                 e.set_error(error, task.caller_node, now)
@@ -536,7 +539,7 @@ class Runtime:
         status = "killed" if proc.killed else ("failed" if proc.error is not None else "ok")
         # A tuple of strings and numbers: cheap to keep (the garbage collector
         # stops scanning it), turned into Chrome-trace dicts by `timeline()`.
-        self.timeline_events.append((task, ns.node.id, task.worker, task.start, self.sim.now(),
+        self.timeline_events.append((task, ns.node.id, task.worker, task.start, self.sim.loop.clock._now,
                                      task.attempt - 1, status))
 
     def timeline(self) -> list[dict]:
