@@ -17,11 +17,13 @@ from typing import Any
 
 from dsai.mockray import options as opts
 from dsai.mockray.exceptions import ActorAlreadyExistsError, ActorDiedError, RayTaskError
+from dsai.mockray import runtime as _runtime
 from dsai.mockray.task import Task, pack_args
 
 __all__ = ["ActorClass", "ActorHandle", "ActorMethod", "ActorState", "method"]
 
 PENDING_CREATION, ALIVE, RESTARTING, DEAD = "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD"
+_NO_DEMAND: dict[str, float] = {}  # a call needs no resources beyond its actor's (never mutated)
 
 
 class ActorState:
@@ -50,6 +52,12 @@ class ActorState:
         self.node: Any = None
         self.worker = -1
         self.handle: "ActorHandle | None" = None
+        self.id_suffix = bytes.fromhex(actor_id[:24]) + bytes.fromhex(actor_id[24:32])  # of its calls' task ids
+        self.method_names: dict[str, str] = {}  # method -> task name, "Class.method"
+
+    def method_name(self, method: str) -> str:
+        name = self.method_names[method] = f"{self.class_name}.{method}"
+        return name
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self, creation: Task) -> None:
@@ -248,32 +256,32 @@ class ActorHandle:
     def __getattr__(self, name: str) -> ActorMethod:
         methods = self.__dict__.get("_methods", {})
         if name in methods:
-            return ActorMethod(self, name, methods[name])
+            m = ActorMethod(self, name, methods[name])
+            self.__dict__[name] = m  # found directly next time (handle.f.remote() in a loop)
+            return m
         raise AttributeError(f"'ActorHandle' object has no attribute '{name}'")
 
     def _submit(self, method_name: str, args: tuple, kwargs: dict, num_returns: int,
                 options: dict[str, Any]) -> Any:
-        from dsai.mockray.runtime import runtime
-
-        rt = runtime()
+        rt = _runtime._runtime or _runtime.runtime()
         actor = rt.actors.get(self._actor_id_hex)
         if actor is None:
             raise ValueError(f"{self!r} belongs to a cluster that was shut down; create the actor again")
-        name = f"{actor.class_name}.{method_name}"
-        blob, refs = pack_args(args, kwargs, name)
-        node_id, parent = rt.caller()
-        seq, task_id = rt.next_task_id(actor.id)
-        retries = options.get("max_task_retries", actor.max_task_retries)
-        task = Task(rt, seq, task_id, name, None, blob, refs, num_returns, {}, kind="actor_task",
-                    max_retries=retries, retry_exceptions=options.get("retry_exceptions", False),
-                    caller_node=node_id, actor=actor, method=method_name, parent=parent)
+        name = actor.method_names.get(method_name) or actor.method_name(method_name)
+        if args or kwargs:
+            blob, refs = pack_args(args, kwargs, name)
+        else:
+            blob, refs = None, ()
+        if options:
+            retries = options.get("max_task_retries", actor.max_task_retries)
+            retry_exceptions = options.get("retry_exceptions", False)
+        else:
+            retries, retry_exceptions = actor.max_task_retries, False
+        task = rt.new_task(name, None, blob, refs, num_returns, _NO_DEMAND, "actor_task", retries,
+                           retry_exceptions, None, actor, method_name, id_suffix=actor.id_suffix)
         returns = rt.make_returns(task)
-        if parent is not None:
-            parent.add_child(task)
         actor.submit_call(task)
-        if num_returns == 1:
-            return returns[0]
-        return None if num_returns == 0 else returns
+        return returns
 
     @property
     def _actor_id(self) -> Any:
@@ -360,8 +368,7 @@ class ActorClass:
                     f"The name {name} (namespace={o.get('namespace')}) is already taken. Please use "
                     "a different name or get the existing actor using "
                     f"ray.get_actor('{name}', namespace='{o.get('namespace')}')")
-        seq, task_id = rt.next_task_id()
-        actor_id = ("%024x" % seq) + "01000000"
+        actor_id = ("%024x" % (rt._seq + 1)) + "01000000"
         state = ActorState(rt, actor_id, self._cls, name, namespace, o)
         handle = ActorHandle(actor_id, self._cls.__qualname__, self._methods)
         state.handle = handle
@@ -374,10 +381,9 @@ class ActorClass:
         # unless it asks for CPUs explicitly.
         demand = dict(hold) if num_cpus is not None else {**hold, "CPU": hold.get("CPU", 0.0) + 1.0}
         blob, refs = pack_args(args, kwargs, f"{self._cls.__name__}.__init__")
-        node_id, parent = rt.caller()
-        creation = Task(rt, seq, task_id, f"{self._cls.__name__}.__init__", state.construct, blob, refs,
-                        0, demand, kind="actor_creation", caller_node=node_id,
-                        strategy=_strategy(o.get("scheduling_strategy")), actor=state, parent=parent)
+        creation = rt.new_task(f"{self._cls.__name__}.__init__", state.construct, blob, refs, 0, demand,
+                               "actor_creation", 0, False, _strategy(o.get("scheduling_strategy")),
+                               state)
         creation.hold = hold
         state.start(creation)
         return handle

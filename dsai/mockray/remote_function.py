@@ -12,7 +12,7 @@ from typing import Any, Callable
 from dsai.mockray import options as opts
 from dsai.mockray import runtime as _runtime
 from dsai.mockray.actor import _strategy
-from dsai.mockray.task import Task, pack_args
+from dsai.mockray.task import pack_args
 
 __all__ = ["RemoteFunction"]
 
@@ -34,6 +34,13 @@ class RemoteFunction:
         s = self._strategy
         key = s if (s is None or isinstance(s, str)) else (s.node_id, s.soft)
         self._shape = (tuple(sorted(self._demand.items())), key)  # the scheduler's queue key
+        # Options read on every call, resolved once.
+        self._task_name = options.get("name") or self._name
+        n = options.get("num_returns")
+        self._num_returns = 1 if n is None else n
+        r = options.get("max_retries")
+        self._max_retries = 3 if r is None else r
+        self._retry_exceptions = options.get("retry_exceptions", False)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Remote functions cannot be called directly. Instead of running "
@@ -49,26 +56,16 @@ class RemoteFunction:
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
         rt = _runtime._runtime or _runtime.runtime()
-        o = self._options
-        name = o.get("name") or self._name
-        blob, refs = pack_args(args, kwargs, name)
-        node_id, parent = rt.caller()
-        seq, task_id = rt.next_task_id()
-        num_returns = o.get("num_returns")
-        num_returns = 1 if num_returns is None else num_returns
-        max_retries = o.get("max_retries")
-        task = Task(rt, seq, task_id, name, self._function, blob, refs, num_returns, self._demand,
-                    max_retries=3 if max_retries is None else max_retries,
-                    retry_exceptions=o.get("retry_exceptions", False), caller_node=node_id,
-                    strategy=self._strategy, parent=parent)
-        task.shape = self._shape
+        if args or kwargs:
+            blob, refs = pack_args(args, kwargs, self._task_name)
+        else:
+            blob, refs = None, ()
+        task = rt.new_task(self._task_name, self._function, blob, refs, self._num_returns, self._demand,
+                           "task", self._max_retries, self._retry_exceptions, self._strategy,
+                           shape=self._shape)
         returns = rt.make_returns(task)
-        if parent is not None:
-            parent.add_child(task)
         rt.submit(task)
-        if num_returns == 1:
-            return returns[0]
-        return None if num_returns == 0 else returns
+        return returns
 
     def __repr__(self) -> str:
         return f"RemoteFunction({self.__module__}.{self._name})"

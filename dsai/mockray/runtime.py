@@ -20,6 +20,8 @@ import os
 import traceback
 from typing import Any, Callable
 
+from greenlet import getcurrent
+
 from dsai.mockray.exceptions import (ActorUnschedulableError, NodeDiedError, ObjectLostError,
                                      ObjectReconstructionFailedError, RayError, RayTaskError,
                                      SimulationDeadlockError, TaskCancelledError,
@@ -37,6 +39,7 @@ __all__ = ["Runtime", "runtime", "runtime_or_none", "INLINE_THRESHOLD"]
 
 INLINE_THRESHOLD = 100 * 1024  # bytes; Ray's max_direct_call_object_size
 JOB_ID = bytes.fromhex("01000000")
+_NO_ACTOR = b"\xff" * 12
 _DONE_STATES = ("finished", "failed", "cancelled")
 
 _runtime: "Runtime | None" = None
@@ -197,10 +200,9 @@ class Runtime:
         return None
 
     # -- ids and objects ----------------------------------------------------------------
-    def next_task_id(self, actor_id: str | None = None) -> tuple[int, bytes]:
-        self._seq += 1
-        mid = bytes.fromhex(actor_id[:24]) if actor_id else b"\xff" * 12
-        return self._seq, self._seq.to_bytes(8, "big") + mid + JOB_ID
+    def task_id(self, seq: int, actor_id: str | None = None) -> bytes:
+        """Ray's layout: 8 bytes unique to the task, 12 of the actor (or 0xff), 4 of the job."""
+        return seq.to_bytes(8, "big") + (bytes.fromhex(actor_id[:24]) if actor_id else _NO_ACTOR) + JOB_ID
 
     def new_object(self, object_id: bytes, creator: Task | None, owner_node: int) -> ObjectEntry:
         e = ObjectEntry(object_id, creator, owner_node)
@@ -307,23 +309,51 @@ class Runtime:
             return proc.node.id, proc.context
         return 0, None
 
-    def make_returns(self, task: Task) -> list[ObjectRef]:
+    def new_task(self, name: str, fn: Callable[..., Any] | None, blob: Serialized | None,
+                 refs: list[ObjectRef], num_returns: int, demand: dict[str, float], kind: str = "task",
+                 max_retries: int = 0, retry_exceptions: Any = False, strategy: Any = None,
+                 actor: Any = None, method: str | None = None, shape: tuple | None = None,
+                 id_suffix: bytes = _NO_ACTOR + JOB_ID) -> Task:
+        """A task submitted by the caller (the driver, or the task running now)."""
+        proc = getattr(getcurrent(), "proc", None)
+        if proc is not None and proc.node is not None:
+            node_id, parent = proc.node.id, proc.context
+        else:
+            node_id, parent = 0, None
+        self._seq = seq = self._seq + 1
+        task = Task(self, seq, seq.to_bytes(8, "big") + id_suffix, name, fn, blob, refs, num_returns,
+                    demand, kind, max_retries, retry_exceptions, node_id, strategy, actor, method, shape)
+        if parent is not None:
+            parent.add_child(task)
+        return task
+
+    def make_returns(self, task: Task) -> Any:
+        """Create the task's return objects; returns what `.remote()` returns
+        (one ref, a list of them, or None for num_returns=0)."""
         self._submitted += 1
         if not self._submitted & 0x3FFF:  # a driver submitting a million tasks
             _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
-        refs = []
-        entries = []
-        for i in range(task.num_returns):
-            oid = task.id + (i + 1).to_bytes(4, "little")
-            e = self.new_object(oid, task, task.caller_node)
+        n, tid, owner, objects = task.num_returns, task.id, task.caller_node, self.objects
+        if n == 1:  # the common case, kept flat
+            oid = tid + b"\x01\x00\x00\x00"
+            objects[oid] = e = ObjectEntry(oid, task, owner)
+            task.returns = (e,)
+            return ObjectRef(oid, e)
+        refs, entries = [], []
+        for i in range(n):
+            oid = tid + (i + 1).to_bytes(4, "little")
+            objects[oid] = e = ObjectEntry(oid, task, owner)
             entries.append(e)
             refs.append(ObjectRef(oid, e))
         task.returns = tuple(entries)
-        return refs
+        return refs if n else None
 
     def submit(self, task: Task) -> None:
         """Start a task's journey: wait for its arguments, then place it."""
         task.state = "waiting"
+        if not task.arg_entries:
+            self._deps_ready(task)
+            return
         attempt = task.attempt
         pending = 0
         for e in task.arg_entries:
@@ -370,11 +400,13 @@ class Runtime:
             self._place(task)
 
     def _place(self, task: Task) -> None:
-        shape = self.sched.shape(task)
-        ns = None if self.sched.has_queue(shape) else self.sched.choose(task)
+        sched = self.sched
+        shape = task.shape or sched.shape(task)
+        # Behind a queue of the same shape it waits its turn (FIFO), even if a node is free.
+        ns = None if sched.has_queue(shape) else sched.choose(task)
         if ns is None:
             task.state = "queued"
-            self.sched.enqueue(task, shape)
+            sched.enqueue(task, shape)
             return
         self._assign(task, ns)
 
@@ -383,7 +415,10 @@ class Runtime:
         task.node = ns
         task.state = "fetching"
         ns.running[task.seq] = task
-        self.fetch_args(task, ns, self._start)
+        if task.arg_entries:
+            self.fetch_args(task, ns, self._start)
+        else:
+            self._start(task)
 
     def fetch_args(self, task: Task, ns: NodeState, then: Callable[[Task], Any]) -> None:
         node_id = ns.node.id

@@ -65,31 +65,36 @@ def unpack_args(blob: Serialized | None, values: list[Any]) -> tuple[tuple, dict
 class Task:
     """A unit of remote work and the bookkeeping Ray keeps for it."""
 
-    __slots__ = ("seq", "id", "name", "fn", "args_blob", "arg_refs", "arg_entries", "returns",
-                 "num_returns", "demand", "hold", "max_retries", "retry_exceptions", "attempt",
+    # Hot fields are slots, set in __init__; rarely-set ones live in a lazily
+    # created __dict__ and default to the class attributes below, so a task
+    # costs one allocation and a dozen stores (a million tasks are submitted
+    # in the scale benchmark).
+    __slots__ = ("seq", "id", "name", "fn", "args_blob", "arg_entries", "returns", "num_returns",
+                 "demand", "hold", "max_retries", "retry_exceptions", "retries_left", "attempt",
                  "state", "node", "proc", "actor", "method", "caller_node", "strategy", "start",
-                 "worker", "deps_pending", "cancel_requested", "released_cpu", "kind", "submitted",
-                 "parent", "children", "rt", "retries_left", "shape")
+                 "worker", "kind", "rt", "shape", "__dict__")
+
+    deps_pending = 0
+    cancel_requested = False
+    released_cpu = False
+    children: "list[Task] | None" = None  # tasks it submitted (for recursive cancel)
 
     def __init__(self, rt: Any, seq: int, task_id: bytes, name: str, fn: Callable[..., Any] | None,
-                 args_blob: Serialized | None, arg_refs: list[ObjectRef], num_returns: int,
-                 demand: dict[str, float], *, kind: str = "task", max_retries: int = 0,
+                 args_blob: Serialized | None, arg_refs: "list[ObjectRef] | tuple", num_returns: int,
+                 demand: dict[str, float], kind: str = "task", max_retries: int = 0,
                  retry_exceptions: Any = False, caller_node: int = 0, strategy: Any = None,
-                 actor: Any = None, method: str | None = None, parent: "Task | None" = None) -> None:
+                 actor: Any = None, method: str | None = None, shape: tuple | None = None) -> None:
         self.rt = rt
         self.seq = seq
         self.id = task_id
         self.name = name
         self.fn = fn
         self.args_blob = args_blob
-        self.arg_refs = tuple(arg_refs)
-        self.arg_entries: tuple[ObjectEntry, ...] = tuple(rt.entry(r) for r in arg_refs)
+        self.arg_entries: tuple[ObjectEntry, ...] = tuple(rt.entry(r) for r in arg_refs) if arg_refs else ()
         self.returns: tuple[ObjectEntry, ...] = ()
         self.num_returns = num_returns
-        self.demand = demand  # what placement needs free
-        self.hold = demand  # what the task holds while it runs (actors may differ)
-        self.max_retries = max_retries
-        self.retries_left = max_retries  # -1: forever
+        self.demand = self.hold = demand  # placement needs `demand` free; the task holds `hold`
+        self.max_retries = self.retries_left = max_retries  # -1: forever
         self.retry_exceptions = retry_exceptions
         self.attempt = 0
         self.state = "new"
@@ -101,14 +106,12 @@ class Task:
         self.strategy = strategy
         self.start = 0.0
         self.worker = -1
-        self.deps_pending = 0
-        self.cancel_requested = False
-        self.released_cpu = False
         self.kind = kind  # "task", "actor_creation", "actor_task"
-        self.submitted = rt.sim.now()
-        self.parent = parent
-        self.children: list["Task"] | None = None  # tasks it submitted (for recursive cancel)
-        self.shape: tuple | None = None  # scheduler queue key, precomputed by the caller
+        self.shape = shape  # scheduler queue key, precomputed by the caller
+
+    @property
+    def arg_refs(self) -> tuple[ObjectRef, ...]:
+        return tuple(ObjectRef(e.id, e) for e in self.arg_entries)
 
     @property
     def task_id_hex(self) -> str:
