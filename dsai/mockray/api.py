@@ -9,6 +9,7 @@ is ready; inside simulated work they block only the calling worker.
 from __future__ import annotations
 
 import inspect
+import operator
 from typing import Any, Sequence
 
 from dsai.mockray import options as opts
@@ -185,8 +186,8 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
     if not w.satisfied():
         raise GetTimeoutError("Get timed out: some object(s) not ready.")
     if w.failed:  # raise the first error in list order, as Ray does
-        for i, e in enumerate(entries):
-            if w.flags[i] and e.state is FAILED:
+        for e in entries:
+            if e.state is FAILED:
                 _value_of(e)
     values = [_value_of(e) for e in entries]
     return values[0] if is_single else values
@@ -203,27 +204,49 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
                         f"got {type(object_refs)}")
     if timeout is not None and timeout < 0:
         raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
-    for r in object_refs:
-        if type(r) is not ObjectRef and not isinstance(r, ObjectRef):
-            raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
-                            f"got list containing {type(r)}")
     _check_timeout(timeout)
     if len(object_refs) == 0:
         return [], []
-    if len(object_refs) != len(set(object_refs)):
+    # wait is called in loops over long lists: each check below is one C-speed pass.
+    try:
+        entries = list(map(_entry_of, object_refs))
+    except AttributeError:
+        entries = None
+    if entries is None:
+        for r in object_refs:
+            if not isinstance(r, ObjectRef):
+                raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
+                                f"got list containing {type(r)}")
+    rt = _rt.runtime()
+    unique = set(entries)
+    if None in unique:  # refs rebuilt from their id (e.g. unpickled): look them up
+        entries = [r._entry or rt.entry(r) for r in object_refs]
+        unique = set(entries)
+    if len(unique) != len(entries):  # one entry per object id
         raise ValueError("Wait requires a list of unique ray_waitables.")
     if num_returns <= 0:
         raise ValueError("Invalid number of objects to return %d." % num_returns)
     if num_returns > len(object_refs):
         raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
                          "to ray.wait.")
-    rt = _rt.runtime()
-    entries = [r._entry or rt.entry(r) for r in object_refs]
-    w = rt.wait_for(entries, num_returns, timeout, fetch_local=fetch_local, stop_on_error=False)
-    ready, rest = [], []
-    for r, f in zip(object_refs, w.flags):  # the first num_returns ready ones, in input order
-        (ready if f and len(ready) < num_returns else rest).append(r)
-    return ready, rest
+    w = rt.wait_for(entries, num_returns, timeout, fetch_local=fetch_local, stop_on_error=False,
+                    unique=unique)
+    # The first num_returns available ones, in input order; the rest keep their order.
+    picked, available = [], w.available
+    for i, e in enumerate(entries):
+        if available(e):
+            picked.append(i)
+            if len(picked) == num_returns:
+                break
+    if not picked:
+        return [], list(object_refs)
+    last, taken = picked[-1], set(picked)
+    rest = [r for i, r in enumerate(object_refs[:last + 1]) if i not in taken]
+    rest.extend(object_refs[last + 1:])
+    return [object_refs[i] for i in picked], rest
+
+
+_entry_of = operator.attrgetter("_entry")
 
 
 def put(value: Any, *, _owner: Any = None) -> ObjectRef:

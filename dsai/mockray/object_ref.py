@@ -21,6 +21,21 @@ __all__ = ["ObjectRef", "ObjectEntry", "PENDING", "READY", "FAILED", "LOST"]
 PENDING, READY, FAILED, LOST = "pending", "ready", "failed", "lost"
 
 
+
+class ChangeLog:
+    """While the driver waits for some of many objects, the objects that become
+    ready or failed, or gain a copy, are listed here: the driver looks at those
+    instead of rescanning all it waits for after every event."""
+
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: list[ObjectEntry] | None = None  # None: nobody is looking
+
+
+CHANGES = ChangeLog()
+
+
 class ObjectEntry:
     """One object in the (simulated, distributed) object store."""
 
@@ -59,6 +74,9 @@ class ObjectEntry:
             self.callbacks.append(fn)
 
     def _fire(self) -> None:
+        log = CHANGES.entries
+        if log is not None:
+            log.append(self)
         callbacks, self.callbacks = self.callbacks, None
         if callbacks:
             for fn in callbacks:

@@ -16,6 +16,7 @@ the node that made them and cross the network when another node needs them.
 from __future__ import annotations
 
 import gc
+import operator
 import os
 import traceback
 from typing import Any, Callable
@@ -27,6 +28,7 @@ from dsai.mockray.exceptions import (ActorUnschedulableError, NodeDiedError, Obj
                                      SimulationDeadlockError, TaskCancelledError,
                                      TaskUnschedulableError, WorkerCrashedError)
 from dsai.mockray.object_ref import FAILED, LOST, PENDING, READY, ObjectEntry, ObjectRef
+from dsai.mockray.object_ref import CHANGES
 from dsai.mockray.scheduler import NodeState, Scheduler
 from dsai.mockray.serialization import NONE_SERIALIZED, Serialized, deserialize, serialize
 from dsai.mockray.task import Task, unpack_args
@@ -40,6 +42,7 @@ __all__ = ["Runtime", "runtime", "runtime_or_none", "INLINE_THRESHOLD"]
 INLINE_THRESHOLD = 100 * 1024  # bytes; Ray's max_direct_call_object_size
 JOB_ID = bytes.fromhex("01000000")
 _NO_ACTOR = b"\xff" * 12
+_state = operator.attrgetter("state")
 _DONE_STATES = ("finished", "failed", "cancelled")
 
 _runtime: "Runtime | None" = None
@@ -65,19 +68,6 @@ def _set_runtime(rt: "Runtime | None") -> None:
     set_current(rt.sim if rt is not None else None)
 
 
-class _Mark:
-    """Callback: object `i` of a waiter is available (a slotted object, not a
-    closure: a million-ref get keeps a million of these alive at once)."""
-
-    __slots__ = ("w", "i")
-
-    def __init__(self, w: "_Waiter", i: int) -> None:
-        self.w, self.i = w, i
-
-    def __call__(self, e: ObjectEntry) -> None:
-        self.w._mark(self.i, e)
-
-
 class _ThenFetch:
     """Callback: once an object is ready, copy it to `node_id`, then call `cb(e)`."""
 
@@ -94,45 +84,130 @@ class _ThenFetch:
 
 
 class _Waiter:
-    """Counts objects becoming ready (and local) for one get/wait call."""
+    """Counts objects becoming available (ready or failed, and local if asked)
+    for one get/wait call.
 
-    __slots__ = ("rt", "flags", "count", "num", "failed", "stop_on_error", "proc", "woken")
+    The waiter is itself the callback a pending object calls once, so waiting
+    on k objects allocates nothing per object. A driver waiting for some of
+    many objects (`ray.wait` in a loop over a shrinking list, as in Ray's
+    microbenchmark) does not subscribe at all: it reads the `CHANGES` log
+    after each event and looks only at the objects listed there. Which
+    objects are available is read off the entries afterwards.
+    """
+
+    __slots__ = ("rt", "count", "num", "failed", "stop_on_error", "proc", "woken", "active",
+                 "node_id", "fetch_local", "watch", "seen")
 
     def __init__(self, rt: "Runtime", entries: list[ObjectEntry], num: int, node_id: int,
-                 fetch_local: bool, stop_on_error: bool) -> None:
+                 fetch_local: bool, stop_on_error: bool, watch: set | None = None) -> None:
         self.rt = rt
-        self.flags = [False] * len(entries)
-        self.count = 0
         self.num = num
         self.failed = False
         self.stop_on_error = stop_on_error
         self.proc: Process | None = None
         self.woken = False
-        flags = self.flags
-        for i, e in enumerate(entries):
+        self.active = True
+        self.node_id = node_id
+        self.fetch_local = fetch_local
+        self.watch = None
+        count = 0
+        pending = None
+        if watch is not None and list(map(_state, entries)).count(PENDING) == len(entries):
+            pending, entries = entries, ()  # nothing ready yet (seen at C speed)
+        for e in entries:
             st = e.state
-            if st is FAILED or (st is READY and (not fetch_local or e.value.nbytes < INLINE_THRESHOLD
-                                                 or node_id in e.locations)):
-                flags[i] = True  # available already: the common case, kept inline
-                self.count += 1
-                if st is FAILED and stop_on_error:
+            if st is READY:
+                if not fetch_local or e.value.nbytes < INLINE_THRESHOLD or node_id in e.locations:
+                    count += 1  # available already: the common case, kept inline
+                    if count >= num:
+                        break
+                    continue
+            elif st is FAILED:
+                count += 1
+                if stop_on_error:
                     self.failed = True
+                    break
+                if count >= num:
+                    break
                 continue
-            rt.when_available(e, node_id if fetch_local else None, _Mark(self, i))
-
-    def _mark(self, i: int, e: ObjectEntry) -> None:
-        if self.flags[i]:
+            if pending is None:
+                pending = []
+            pending.append(e)
+        self.count = count
+        if pending is None or count >= num or self.failed:
             return
-        self.flags[i] = True
+        if watch is not None and CHANGES.entries is None:
+            if len(pending) != len(watch):
+                watch = set(pending)
+            for e in pending:
+                if e.state is not PENDING:  # to fetch or to rebuild: a callback counts it
+                    watch.discard(e)
+                    self._subscribe((e,))
+            self.watch, self.seen = watch, 0
+            CHANGES.entries = []
+            return
+        self._subscribe(pending)
+
+    def _subscribe(self, pending: "list[ObjectEntry] | tuple") -> None:
+        for e in pending:
+            st = e.state
+            if st is PENDING:
+                cbs = e.callbacks
+                if cbs is None:
+                    e.callbacks = [self]
+                else:
+                    cbs.append(self)
+            elif st is READY:
+                self(e)  # ready elsewhere: fetch it
+            else:
+                self.rt.when_available(e, None, self)  # lost: rebuild it first
+
+    def poll(self) -> bool:
+        """The driver's loop condition: satisfied yet?"""
+        watch = self.watch
+        if watch is not None:
+            log = CHANGES.entries
+            if self.seen < len(log):
+                changed, self.seen = log[self.seen:], len(log)
+                for e in changed:
+                    if e in watch:
+                        watch.discard(e)
+                        if self.available(e):
+                            self.count += 1
+                            if e.state is FAILED and self.stop_on_error:
+                                self.failed = True
+                        else:
+                            self._subscribe((e,))  # fetch it, or rebuild it, then count it
+        return self.count >= self.num or self.failed
+
+    def close(self) -> None:
+        self.active = False
+        if self.watch is not None:
+            self.watch = CHANGES.entries = None
+
+    def __call__(self, e: ObjectEntry) -> None:
+        if not self.active:
+            return  # the call returned already; nothing to count or fetch
+        if (self.fetch_local and e.state is READY and e.value.nbytes >= INLINE_THRESHOLD
+                and self.node_id not in e.locations):
+            self.rt.fetch(e, self.node_id, lambda: self(e))
+            return
         self.count += 1
         if e.state is FAILED and self.stop_on_error:
             self.failed = True
-        if self.proc is not None and not self.woken and self.satisfied():
+        if self.proc is not None and not self.woken and (self.count >= self.num or self.failed):
             self.woken = True
             self.rt.sim.wake(self.proc, "ready")
 
     def satisfied(self) -> bool:
         return self.count >= self.num or self.failed
+
+    def available(self, e: ObjectEntry) -> bool:
+        st = e.state
+        if st is FAILED:
+            return True
+        return st is READY and (not self.fetch_local or e.value.nbytes < INLINE_THRESHOLD
+                                or self.node_id in e.locations)
 
     def timeout(self) -> None:
         if self.proc is not None and not self.woken:
@@ -280,6 +355,8 @@ class Runtime:
             return
         if node_id not in e.locations:
             e.locations += (node_id,)
+            if CHANGES.entries is not None:
+                CHANGES.entries.append(e)
         for cb in waiting:
             cb()
 
@@ -597,26 +674,31 @@ class Runtime:
 
     # -- blocking ----------------------------------------------------------------------------
     def wait_for(self, entries: list[ObjectEntry], num: int, timeout: float | None,
-                 fetch_local: bool, stop_on_error: bool) -> _Waiter:
+                 fetch_local: bool, stop_on_error: bool, unique: set | None = None) -> _Waiter:
         """Block the caller (driver or simulated worker) until `num` entries are available."""
         proc = current_process()
         node_id = proc.node.id if proc is not None and proc.node is not None else 0
         if proc is None:
             _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
-        w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error)
+        w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error,
+                    watch=unique if proc is None and num < len(entries) else None)
         if w.satisfied():
+            w.close()
             return w
-        if proc is None:
-            self._drive(w, timeout)
-        elif timeout is None or timeout > 0:
-            self._block(proc, w, timeout)
+        try:
+            if proc is None:
+                self._drive(w, timeout)
+            elif timeout is None or timeout > 0:
+                self._block(proc, w, timeout)
+        finally:
+            w.close()
         return w
 
     def _drive(self, w: _Waiter, timeout: float | None) -> None:
         loop = self.sim.loop
         deadline = None if timeout is None else loop.now() + timeout
         while True:
-            if loop.run_until(w.satisfied, deadline):
+            if loop.run_until(w.poll, deadline):
                 return
             if loop.next_time() is not None:  # more to do, but after the deadline
                 loop.clock.advance_to(deadline)
