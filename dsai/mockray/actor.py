@@ -177,7 +177,12 @@ class ActorState:
             self.rt._fail(task, self.death_error)
             return
         self.mailbox.append(task)
-        self.rt.submit(task)
+        if task.arg_entries:
+            self.rt.submit(task)  # waits for its arguments, then pumps
+            return
+        task.state = "ready"
+        if self.state is ALIVE and len(self.running) < self.max_concurrency:
+            self.pump()
 
     def pump(self) -> None:
         """Start calls from the head of the mailbox while there is room."""
@@ -196,7 +201,10 @@ class ActorState:
             task.worker = self.worker
             task.state = "fetching"
             self.running[task.seq] = task
-            self.rt.fetch_args(task, self.node, self.rt._start)
+            if task.arg_entries:
+                self.rt.fetch_args(task, self.node, self.rt._start)
+            else:
+                self.rt._start(task)
 
     def describe_stall(self) -> str:
         if self.state != ALIVE or not self.running:

@@ -86,7 +86,15 @@ class ObjectEntry:
         self.value, self.error, self.state = value, None, READY
         self.locations = (node,)
         self.created_at = now
-        self._fire()
+        # _fire(), inlined: every task result passes here.
+        log = CHANGES.entries
+        if log is not None:
+            log.append(self)
+        callbacks = self.callbacks
+        if callbacks:
+            self.callbacks = None
+            for fn in callbacks:
+                fn(self)
 
     def set_error(self, error: BaseException, node: int, now: float) -> None:
         self.value, self.error, self.state = None, error, FAILED

@@ -522,12 +522,19 @@ class Runtime:
             task.worker = ns.take_worker()
         elif task.kind == "actor_creation":
             task.actor.placed(task)
-        task.proc = self.sim.spawn(self._execute, task, name=task.name, node=ns.node,
-                                   on_exit=self._on_exit, start=True, context=task)
+        # sim.spawn(..., start=True), flattened: every task and call passes here.
+        sim = self.sim
+        task.proc = proc = Process(sim, self._execute, (task,), task.name, ns.node)
+        proc.on_exit = self._on_exit
+        proc.context = task
+        if sim.loop.running and not sim._resuming and getattr(getcurrent(), "proc", None) is None:
+            sim.resume(proc)
+        else:
+            sim.loop.call_soon(sim.resume, proc, None)
 
     def _execute(self, task: Task) -> list[Serialized]:
         """Runs inside the simulated worker: arguments in, serialized results out."""
-        fn = task.fn if task.kind != "actor_task" else task.actor.bound_method(task.method)
+        fn = task.fn if task.kind != "actor_task" else getattr(task.actor.instance, task.method)
         if task.args_blob is None:  # no arguments: the common case in fan-outs
             result = fn()
         else:
@@ -560,7 +567,13 @@ class Runtime:
         self.tasks_run += 1
         if not self.tasks_run & 0x3FFF:  # every 16k tasks, also within one long get
             _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
-        self._record(task, proc)
+        if self.record_timeline:
+            # A tuple of strings and numbers: cheap to keep (the garbage collector
+            # stops scanning it), turned into Chrome-trace dicts by `timeline()`.
+            self.timeline_events.append((task, (ns or self.head).node.id, task.worker, task.start,
+                                         self.sim.loop.clock._now, task.attempt - 1,
+                                         "killed" if proc.killed else
+                                         ("failed" if proc.error is not None else "ok")))
         task.proc = proc.context = None  # the process is done; let it go
         if task.kind == "actor_task" or task.kind == "actor_creation":
             task.actor.on_exit(task, proc)
@@ -583,14 +596,14 @@ class Runtime:
     def _succeed(self, task: Task, results: list[Serialized], ns: NodeState) -> None:
         task.state = "finished"
         now = self.sim.loop.clock._now
-        owner = task.caller_node
+        owner, here = task.caller_node, ns.node.id
         for e, s in zip(task.returns, results):
-            if s.nbytes < INLINE_THRESHOLD and owner != ns.node.id:
+            if owner != here and s.nbytes < INLINE_THRESHOLD:
                 # Small results ride back in the task's reply to the owner.
                 st = self.sim.network.stats
-                st[ns.node.id].bytes_sent += s.nbytes
+                st[here].bytes_sent += s.nbytes
                 st[owner].bytes_received += s.nbytes
-            e.set_value(s, ns.node.id, now)
+            e.set_value(s, here, now)
 
     def task_failed(self, task: Task, error: BaseException, proc: Process | None) -> None:
         """A task's code raised: retry it if allowed, else store the error."""
@@ -643,16 +656,6 @@ class Runtime:
             if task is None:
                 return
             self._assign(task, ns)
-
-    def _record(self, task: Task, proc: Process) -> None:
-        if not self.record_timeline:
-            return
-        ns = task.node or self.head
-        status = "killed" if proc.killed else ("failed" if proc.error is not None else "ok")
-        # A tuple of strings and numbers: cheap to keep (the garbage collector
-        # stops scanning it), turned into Chrome-trace dicts by `timeline()`.
-        self.timeline_events.append((task, ns.node.id, task.worker, task.start, self.sim.loop.clock._now,
-                                     task.attempt - 1, status))
 
     def timeline(self) -> list[dict]:
         """Chrome-trace events, one per task attempt, as `ray.timeline()` returns them."""

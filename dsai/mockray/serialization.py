@@ -28,13 +28,14 @@ class Serialized:
     def __init__(self, data: bytes, buffers: list, contains_refs: bool = False) -> None:
         self.data = data
         self.buffers = buffers
-        self.nbytes = len(data) + sum(b.nbytes for b in buffers)
+        self.nbytes = len(data) + sum(b.nbytes for b in buffers) if buffers else len(data)
         self.contains_refs = contains_refs
 
     def __repr__(self) -> str:
         return f"Serialized({self.nbytes} bytes, {len(self.buffers)} buffers)"
 
 
+_dumps = pickle.dumps
 TROUBLESHOOTING = ("Check https://docs.ray.io/en/master/ray-core/objects/serialization.html"
                    "#troubleshooting for more information.")
 
@@ -44,7 +45,7 @@ def serialize(value: Any, what: str = "the object") -> Serialized:
     buffers: list = []
     try:
         try:
-            data = pickle.dumps(value, protocol=5, buffer_callback=buffers.append)
+            data = _dumps(value, protocol=5, buffer_callback=buffers.append)
         except (pickle.PicklingError, AttributeError, TypeError):
             buffers = []
             data = cloudpickle.dumps(value, protocol=5, buffer_callback=buffers.append)
@@ -55,7 +56,9 @@ def serialize(value: Any, what: str = "the object") -> Serialized:
             + TROUBLESHOOTING) from e
     # Copy each buffer once into immutable bytes: later writes by the caller do
     # not reach the store, and readers get zero-copy, read-only numpy arrays.
-    return Serialized(data, tuple(memoryview(bytes(b.raw())) for b in buffers) if buffers else ())
+    if not buffers:
+        return Serialized(data, ())
+    return Serialized(data, tuple(memoryview(bytes(b.raw())) for b in buffers))
 
 
 NONE_SERIALIZED = Serialized(pickle.dumps(None, protocol=5), ())  # immutable, so shareable

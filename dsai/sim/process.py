@@ -90,18 +90,9 @@ class _Runner(greenlet.greenlet):
             proc = self.parent.switch()
 
 
-def switch_into(proc: Process, pool: list[_Runner], value: Any) -> None:
-    """Run `proc` (from the hub) until it blocks or ends."""
-    hub = greenlet.getcurrent()
-    runner = proc.runner
-    if runner is None:
-        runner = pool.pop() if pool else _Runner(pool)
-        proc.runner = runner
-        runner.parent = hub
-        runner.switch(proc)
-    else:
-        runner.parent = hub
-        runner.switch(value)
+def new_runner(pool: list[_Runner]) -> _Runner:
+    """A fresh runner that returns itself to `pool` between processes."""
+    return _Runner(pool)
 
 
 def throw_into(proc: Process, exc: BaseException) -> None:

@@ -14,7 +14,9 @@ from dsai.errors import SimulationError
 from dsai.sim.loop import EventLoop, Timer
 from dsai.sim.network import Network, NetworkConfig
 from dsai.sim.node import Node
-from dsai.sim.process import Killed, Process, current_process, suspend, switch_into, throw_into
+from greenlet import getcurrent
+
+from dsai.sim.process import Killed, Process, current_process, new_runner, suspend, throw_into
 
 __all__ = ["Simulation", "current", "set_current", "now"]
 
@@ -95,7 +97,14 @@ class Simulation:
         proc.blocked_on = None
         self._resuming += 1
         try:
-            switch_into(proc, self._runners, value)
+            runner = proc.runner  # switch_into(proc, self._runners, value), inlined
+            if runner is None:
+                runner = proc.runner = self._runners.pop() if self._runners else new_runner(self._runners)
+                runner.parent = getcurrent()
+                runner.switch(proc)
+            else:
+                runner.parent = getcurrent()
+                runner.switch(value)
             if proc.done and proc.on_exit is not None:
                 cb, proc.on_exit = proc.on_exit, None
                 cb(proc)
