@@ -74,24 +74,14 @@ class ActorState:
         return getattr(self.instance, name)
 
     def on_exit(self, task: Task, proc: Any) -> None:
-        """A creation or method call finished in the actor's worker."""
-        if task.kind == "actor_creation":
-            if proc.killed:
-                return
-            if proc.error is not None:
-                self.rt._fail(task, self.rt.task_error(task, proc.error, proc))
-                return
-            task.state = "finished"
-            self.state = ALIVE
-            self.pump()
-            return
-        self.running.pop(task.seq, None)
+        """The creation task finished in the actor's worker (calls end in Runtime._on_exit)."""
         if proc.killed:
             return
         if proc.error is not None:
-            self.rt.task_failed(task, proc.error, proc)
-        else:
-            self.rt._succeed(task, proc.result, self.node)
+            self.rt._fail(task, self.rt.task_error(task, proc.error, proc))
+            return
+        task.state = "finished"
+        self.state = ALIVE
         self.pump()
 
     def creation_failed(self, error: BaseException) -> None:
@@ -244,7 +234,28 @@ class ActorMethod:
         return ActorMethod(self._handle, self._name, merged.get("num_returns", self._num_returns), merged)
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
-        return self._handle._submit(self._name, args, kwargs, self._num_returns, self._options)
+        rt = _runtime._runtime or _runtime.runtime()
+        actor = rt.actors.get(self._handle._actor_id_hex)
+        if actor is None:
+            raise ValueError(f"{self._handle!r} belongs to a cluster that was shut down; create the "
+                             "actor again")
+        method = self._name
+        name = actor.method_names.get(method) or actor.method_name(method)
+        if args or kwargs:
+            blob, refs = pack_args(args, kwargs, name)
+        else:
+            blob, refs = None, ()
+        options = self._options
+        if options:
+            retries = options.get("max_task_retries", actor.max_task_retries)
+            retry_exceptions = options.get("retry_exceptions", False)
+        else:
+            retries, retry_exceptions = actor.max_task_retries, False
+        task = rt.new_task(name, None, blob, refs, self._num_returns, _NO_DEMAND, "actor_task", retries,
+                           retry_exceptions, None, actor, method, id_suffix=actor.id_suffix)
+        returns = rt.make_returns(task)
+        actor.submit_call(task)
+        return returns
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
@@ -268,28 +279,6 @@ class ActorHandle:
             self.__dict__[name] = m  # found directly next time (handle.f.remote() in a loop)
             return m
         raise AttributeError(f"'ActorHandle' object has no attribute '{name}'")
-
-    def _submit(self, method_name: str, args: tuple, kwargs: dict, num_returns: int,
-                options: dict[str, Any]) -> Any:
-        rt = _runtime._runtime or _runtime.runtime()
-        actor = rt.actors.get(self._actor_id_hex)
-        if actor is None:
-            raise ValueError(f"{self!r} belongs to a cluster that was shut down; create the actor again")
-        name = actor.method_names.get(method_name) or actor.method_name(method_name)
-        if args or kwargs:
-            blob, refs = pack_args(args, kwargs, name)
-        else:
-            blob, refs = None, ()
-        if options:
-            retries = options.get("max_task_retries", actor.max_task_retries)
-            retry_exceptions = options.get("retry_exceptions", False)
-        else:
-            retries, retry_exceptions = actor.max_task_retries, False
-        task = rt.new_task(name, None, blob, refs, num_returns, _NO_DEMAND, "actor_task", retries,
-                           retry_exceptions, None, actor, method_name, id_suffix=actor.id_suffix)
-        returns = rt.make_returns(task)
-        actor.submit_call(task)
-        return returns
 
     @property
     def _actor_id(self) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import operator
+import pickle
 from typing import Any, Sequence
 
 from dsai.mockray import options as opts
@@ -17,7 +18,7 @@ from dsai.mockray import runtime as _rt
 from dsai.mockray.actor import ActorClass, ActorHandle
 from dsai.mockray.exceptions import (ActorHandleNotFoundError, GetTimeoutError, RayTaskError,
                                      TaskCancelledError)
-from dsai.mockray.object_ref import FAILED, ObjectEntry, ObjectRef
+from dsai.mockray.object_ref import FAILED, READY, ObjectEntry, ObjectRef
 from dsai.mockray.remote_function import RemoteFunction
 from dsai.mockray.serialization import deserialize
 from dsai.sim.network import NetworkConfig
@@ -167,6 +168,16 @@ def _value_of(entry: ObjectEntry) -> Any:
 
 def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None = None) -> Any:
     """The value(s) behind one ref or a list of refs; raises the task's error if it failed."""
+    if type(object_refs) is ObjectRef:  # one ref: the most common call of all, kept short
+        if timeout is not None:
+            _check_timeout(timeout)
+        rt = _rt._runtime or _rt.runtime()
+        e = object_refs._entry or rt.entry(object_refs)
+        if e.state is READY and e.value.nbytes < _rt.INLINE_THRESHOLD:
+            return pickle.loads(e.value.data, buffers=e.value.buffers)
+        if not rt.wait_for([e], 1, timeout, fetch_local=True, stop_on_error=True).satisfied():
+            raise GetTimeoutError("Get timed out: some object(s) not ready.")
+        return _value_of(e)
     is_single = isinstance(object_refs, ObjectRef)
     if is_single:
         refs = [object_refs]

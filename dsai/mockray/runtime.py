@@ -575,7 +575,20 @@ class Runtime:
                                          "killed" if proc.killed else
                                          ("failed" if proc.error is not None else "ok")))
         task.proc = proc.context = None  # the process is done; let it go
-        if task.kind == "actor_task" or task.kind == "actor_creation":
+        kind = task.kind
+        if kind == "actor_task":  # ActorState.on_exit for a call, inlined
+            actor = task.actor
+            actor.running.pop(task.seq, None)
+            if proc.killed:
+                return  # whoever killed it has already retried or failed it
+            if proc.error is not None:
+                self.task_failed(task, proc.error, proc)
+            else:
+                self._succeed(task, proc.result, actor.node)
+            if actor.mailbox:
+                actor.pump()
+            return
+        if kind == "actor_creation":
             task.actor.on_exit(task, proc)
             return
         ns.running.pop(task.seq, None)
@@ -679,10 +692,12 @@ class Runtime:
     def wait_for(self, entries: list[ObjectEntry], num: int, timeout: float | None,
                  fetch_local: bool, stop_on_error: bool, unique: set | None = None) -> _Waiter:
         """Block the caller (driver or simulated worker) until `num` entries are available."""
-        proc = current_process()
-        node_id = proc.node.id if proc is not None and proc.node is not None else 0
+        proc = getattr(getcurrent(), "proc", None)
         if proc is None:
+            node_id = 0
             _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
+        else:
+            node_id = proc.node.id if proc.node is not None else 0
         w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error,
                     watch=unique if proc is None and num < len(entries) else None)
         if w.satisfied():
