@@ -52,6 +52,9 @@ class ActorState:
         self.node: Any = None
         self.worker = -1
         self.handle: "ActorHandle | None" = None
+        # One-call-at-a-time actors run consecutive calls in one worker process,
+        # as Ray's actor worker does: this is it while it serves (Runtime._serve).
+        self.server: Any = None
         self.id_suffix = bytes.fromhex(actor_id[:24]) + bytes.fromhex(actor_id[24:32])  # of its calls' task ids
         self.method_names: dict[str, str] = {}  # method -> task name, "Class.method"
 
@@ -176,8 +179,9 @@ class ActorState:
 
     def pump(self) -> None:
         """Start calls from the head of the mailbox while there is room."""
-        if self.state != ALIVE:
-            return
+        if self.state != ALIVE or self.server is not None:
+            return  # (a serving worker takes its next call itself)
+        start = self.rt._serve_start if self.max_concurrency == 1 else self.rt._start
         mailbox = self.mailbox
         while mailbox and len(self.running) < self.max_concurrency:
             task = mailbox[0]
@@ -192,9 +196,29 @@ class ActorState:
             task.state = "fetching"
             self.running[task.seq] = task
             if task.arg_entries:
-                self.rt.fetch_args(task, self.node, self.rt._start)
+                self.rt.fetch_args(task, self.node, start)
             else:
-                self.rt._start(task)
+                start(task)
+
+    def next_call(self) -> Task | None:
+        """For the serving worker of a one-call-at-a-time actor: the next call,
+        if it can start now (ready, its arguments at hand), taken off the mailbox."""
+        if self.state != ALIVE:
+            return None
+        mailbox = self.mailbox
+        while mailbox:
+            task = mailbox[0]
+            if task.done:
+                mailbox.popleft()
+                continue
+            if task.state != "ready" or task.arg_entries:
+                return None  # pump() starts it, after fetching what it needs
+            mailbox.popleft()
+            task.node = self.node
+            task.worker = self.worker
+            self.running[task.seq] = task
+            return task
+        return None
 
     def describe_stall(self) -> str:
         if self.state != ALIVE or not self.running:

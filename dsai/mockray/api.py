@@ -334,8 +334,8 @@ def _interrupt(rt: _rt.Runtime, task: Any) -> None:
     if task.state == "running" and task.proc is not None and not task.proc.done:
         from dsai.sim.process import throw_into
 
-        throw_into(task.proc, KeyboardInterrupt())
-        proc = task.proc
+        proc = task.proc  # (an actor's serving worker moves on to its next call)
+        throw_into(proc, KeyboardInterrupt())
         if proc.done and proc.on_exit is not None:
             cb, proc.on_exit = proc.on_exit, None
             cb(proc)

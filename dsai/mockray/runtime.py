@@ -34,7 +34,7 @@ from dsai.mockray.serialization import NONE_SERIALIZED, Serialized, deserialize,
 from dsai.mockray.task import Task, unpack_args
 from dsai.sim import Simulation
 from dsai.sim.network import NetworkConfig
-from dsai.sim.process import Process, current_process
+from dsai.sim.process import Killed, Process, current_process
 from dsai.sim.simulation import set_current
 
 __all__ = ["Runtime", "runtime", "runtime_or_none", "INLINE_THRESHOLD"]
@@ -522,15 +522,74 @@ class Runtime:
             task.worker = ns.take_worker()
         elif task.kind == "actor_creation":
             task.actor.placed(task)
-        # sim.spawn(..., start=True), flattened: every task and call passes here.
+        self._launch(task, self._execute, (task,), self._on_exit)
+
+    def _launch(self, task: Task, fn: Callable[..., Any], args: tuple, on_exit: Callable[[Process], Any]) -> Process:
+        """Run `fn(*args)` in a new worker process for `task`: sim.spawn(..., start=True),
+        flattened, since every task and call passes here."""
         sim = self.sim
-        task.proc = proc = Process(sim, self._execute, (task,), task.name, ns.node)
-        proc.on_exit = self._on_exit
+        task.proc = proc = Process(sim, fn, args, task.name, task.node.node)
+        proc.on_exit = on_exit
         proc.context = task
         if sim.loop.running and not sim._resuming and getattr(getcurrent(), "proc", None) is None:
             sim.resume(proc)
         else:
             sim.loop.call_soon(sim.resume, proc, None)
+        return proc
+
+    # -- actors that run one call at a time ---------------------------------------------------
+    def _serve_start(self, task: Task) -> None:
+        task.state = "running"
+        task.attempt += 1
+        task.start = self.sim.loop.clock._now
+        task.actor.server = self._launch(task, self._serve, (task.actor, task), self._served)
+
+    def _serve(self, actor: Any, task: Task) -> None:
+        """The worker of an actor with max_concurrency=1: runs its calls back to back while
+        the next one is ready, without a new process (and a trip through the event
+        queue) for each; a call that blocks blocks the worker, as it would anyway."""
+        proc = task.proc
+        while True:
+            try:
+                result, error = self._execute(task), None
+            except Killed:
+                raise  # the worker died: whoever killed it deals with the call
+            except BaseException as e:  # the call's own error: the next call still runs
+                result, error = None, e
+            task.proc = proc.context = None
+            self._call_done(task, proc, result, error)
+            task = actor.next_call()
+            if task is None:
+                return
+            task.state = "running"
+            task.attempt += 1
+            task.start = self.sim.loop.clock._now
+            task.proc, proc.context, proc.name = proc, task, task.name
+
+    def _served(self, proc: Process) -> None:
+        actor = proc.fn_args[0]
+        if actor.server is proc:
+            actor.server = None
+        if proc.context is not None:  # killed in the middle of a call
+            self._on_exit(proc)
+        elif actor.mailbox:
+            actor.pump()
+
+    def _call_done(self, task: Task, proc: Process, result: Any, error: BaseException | None) -> None:
+        """A call ran to its end in the serving worker: book it, store its result or error."""
+        self.tasks_run += 1
+        if not self.tasks_run & 0x3FFF:
+            _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
+        actor = task.actor
+        if self.record_timeline:
+            self.timeline_events.append((task, actor.node.node.id, task.worker, task.start,
+                                         self.sim.loop.clock._now, task.attempt - 1,
+                                         "failed" if error is not None else "ok"))
+        actor.running.pop(task.seq, None)
+        if error is not None:
+            self.task_failed(task, error, proc)
+        else:
+            self._succeed(task, result, actor.node)
 
     def _execute(self, task: Task) -> list[Serialized]:
         """Runs inside the simulated worker: arguments in, serialized results out."""

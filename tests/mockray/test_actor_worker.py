@@ -1,0 +1,126 @@
+"""An actor that runs one call at a time serves its queued calls back to back in one worker.
+
+These pin down what that must not change: every call still fails, retries,
+cancels and dies on its own, in mailbox order, with its own timeline event.
+"""
+
+import time
+
+import pytest
+
+import dsai.mockray as ray
+import dsai.sim as sim
+from dsai.mockray.exceptions import ActorDiedError, TaskCancelledError
+
+
+@ray.remote
+class Log:
+    def __init__(self):
+        self.seen = []
+
+    def add(self, x, seconds=0.0):
+        if seconds:
+            time.sleep(seconds)
+        if x == "boom":
+            raise ValueError("boom")
+        self.seen.append(x)
+        return x
+
+    def flaky(self, x):
+        self.seen.append(f"try {x}")
+        if self.seen.count(f"try {x}") < 3:
+            raise ValueError("not yet")
+        return x
+
+    def items(self):
+        return list(self.seen)
+
+
+def test_a_failed_call_does_not_stop_the_calls_behind_it(sim_ray):
+    log = Log.remote()
+    refs = [log.add.remote(x, 1.0) for x in ("a", "boom", "b")]
+    assert ray.get(refs[0]) == "a"
+    with pytest.raises(ValueError, match="boom"):
+        ray.get(refs[1])
+    assert ray.get(refs[2]) == "b"
+    assert ray.get(log.items.remote()) == ["a", "b"]
+    calls = [e for e in ray.timeline() if e["name"] == "task::Log.add"]
+    assert [e["args"]["status"] for e in calls] == ["ok", "failed", "ok"]
+    # One worker, one call after the other: each starts when the previous ends.
+    assert [e["ts"] for e in calls] == [0.0, 1e6, 2e6]
+    assert [e["dur"] for e in calls] == [1e6, 1e6, 1e6]
+    assert len({e["tid"] for e in calls}) == 1
+
+
+def test_retried_call_keeps_its_place_in_line(sim_ray):
+    log = Log.remote()
+    first = log.flaky.options(max_task_retries=2, retry_exceptions=True).remote("x")
+    second = log.add.remote("y")
+    assert ray.get([first, second]) == ["x", "y"]
+    assert ray.get(log.items.remote()) == ["try x", "try x", "try x", "y"]
+
+
+def test_cancelling_the_running_call_lets_the_next_one_run(sim_ray):
+    log = Log.remote()
+    running = log.add.remote("slow", 10.0)
+    queued = log.add.remote("next")
+    ray.wait([running], timeout=1.0)
+    ray.cancel(running)
+    with pytest.raises(TaskCancelledError):
+        ray.get(running)
+    assert ray.get(queued) == "next"
+    assert ray.get(log.items.remote()) == ["next"]  # the actor's state survived
+    assert sim.now() < 10.0
+
+
+def test_killed_worker_restarts_and_queued_calls_run_on_fresh_state(sim_ray):
+    log = Log.options(max_restarts=1, max_task_retries=1).remote()
+    ray.get(log.add.remote("before"))
+    running = log.add.remote("during", 5.0)
+    queued = [log.add.remote(x) for x in ("q1", "q2")]
+    ray.wait([running], timeout=1.0)
+    sim.kill_worker(log)
+    assert ray.get(running) == "during"  # retried after the restart
+    assert ray.get(queued) == ["q1", "q2"]
+    assert ray.get(log.items.remote()) == ["during", "q1", "q2"]  # "before" went with the old state
+
+
+def test_killed_actor_fails_the_running_and_queued_calls(sim_ray):
+    log = Log.remote()
+    running = log.add.remote("during", 5.0)
+    queued = log.add.remote("q")
+    ray.wait([running], timeout=1.0)
+    ray.kill(log)
+    for ref in (running, queued):
+        with pytest.raises(ActorDiedError):
+            ray.get(ref)
+
+
+def test_a_call_waiting_for_its_argument_holds_the_line(sim_ray):
+    @ray.remote
+    def later(x):
+        time.sleep(2.0)
+        return x
+
+    log = Log.remote()
+    refs = [log.add.remote(later.remote("arg")), log.add.remote("after")]
+    assert ray.get(refs) == ["arg", "after"]
+    assert ray.get(log.items.remote()) == ["arg", "after"]
+
+
+def test_call_fed_by_another_call_to_the_same_actor(sim_ray):
+    log = Log.remote()
+    assert ray.get(log.add.remote(log.add.remote("inner"))) == "inner"
+    assert ray.get(log.items.remote()) == ["inner", "inner"]
+
+
+def test_calls_from_inside_a_call_see_their_own_task_id(sim_ray):
+    @ray.remote
+    class Who:
+        def me(self):
+            return ray.get_runtime_context().get_task_id()
+
+    who = Who.remote()
+    refs = [who.me.remote() for _ in range(3)]
+    ids = ray.get(refs)
+    assert ids == [r.task_id() for r in refs]
