@@ -70,7 +70,7 @@ def measure(scale: float) -> dict[str, float]:
         calls = max(1, int(calls * scale))
         body = bodies[name]
         best = 0.0
-        for _ in range(3):  # best of three: the machine is shared
+        for _ in range(5):  # best of five: the machine is shared
             t0 = time.perf_counter()
             for _ in range(calls):
                 body()
