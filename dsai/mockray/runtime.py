@@ -40,6 +40,7 @@ from dsai.sim.simulation import set_current
 __all__ = ["Runtime", "runtime", "runtime_or_none", "INLINE_THRESHOLD"]
 
 INLINE_THRESHOLD = 100 * 1024  # bytes; Ray's max_direct_call_object_size
+REUSE_LIMIT = 64  # tasks (or calls) a worker runs back to back before the event loop gets a turn
 JOB_ID = bytes.fromhex("01000000")
 _NO_ACTOR = b"\xff" * 12
 _state = operator.attrgetter("state")
@@ -520,7 +521,9 @@ class Runtime:
         task.start = self.sim.loop.clock._now
         if task.kind == "task":
             task.worker = ns.take_worker()
-        elif task.kind == "actor_creation":
+            self._launch(task, self._work, (task,), self._on_exit)
+            return
+        if task.kind == "actor_creation":
             task.actor.placed(task)
         self._launch(task, self._execute, (task,), self._on_exit)
 
@@ -549,6 +552,7 @@ class Runtime:
         the next one is ready, without a new process (and a trip through the event
         queue) for each; a call that blocks blocks the worker, as it would anyway."""
         proc = task.proc
+        left = REUSE_LIMIT
         while True:
             try:
                 result, error = self._execute(task), None
@@ -557,10 +561,11 @@ class Runtime:
             except BaseException as e:  # the call's own error: the next call still runs
                 result, error = None, e
             task.proc = proc.context = None
-            self._call_done(task, proc, result, error)
-            task = actor.next_call()
+            self._end(task, proc, False, result, error)
+            left -= 1
+            task = actor.next_call() if left > 0 else None
             if task is None:
-                return
+                return  # (_served starts the next call in a new process, if one waits)
             task.state = "running"
             task.attempt += 1
             task.start = self.sim.loop.clock._now
@@ -574,22 +579,6 @@ class Runtime:
             self._on_exit(proc)
         elif actor.mailbox:
             actor.pump()
-
-    def _call_done(self, task: Task, proc: Process, result: Any, error: BaseException | None) -> None:
-        """A call ran to its end in the serving worker: book it, store its result or error."""
-        self.tasks_run += 1
-        if not self.tasks_run & 0x3FFF:
-            _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
-        actor = task.actor
-        if self.record_timeline:
-            self.timeline_events.append((task, actor.node.node.id, task.worker, task.start,
-                                         self.sim.loop.clock._now, task.attempt - 1,
-                                         "failed" if error is not None else "ok"))
-        actor.running.pop(task.seq, None)
-        if error is not None:
-            self.task_failed(task, error, proc)
-        else:
-            self._succeed(task, result, actor.node)
 
     def _execute(self, task: Task) -> list[Serialized]:
         """Runs inside the simulated worker: arguments in, serialized results out."""
@@ -621,7 +610,20 @@ class Runtime:
         return [serialize(p, f"a return value of {task.name}") for p in parts]
 
     def _on_exit(self, proc: Process) -> None:
+        """A worker process ended: book what it was running (nothing, if it
+        booked its last task or call itself: see `_work` and `_serve`)."""
         task: Task = proc.context
+        if task is None:
+            return
+        task.proc = proc.context = None  # the process is done; let it go
+        ns = self._end(task, proc, proc.killed, proc.result, proc.error)
+        if ns is not None:
+            self._dispatch(ns)
+
+    def _end(self, task: Task, proc: Process, killed: bool, result: Any,
+             error: BaseException | None) -> NodeState | None:
+        """Book one finished attempt: timeline, resources, then the result or
+        the error. Returns the node a task freed resources on, to dispatch."""
         ns = task.node
         self.tasks_run += 1
         if not self.tasks_run & 0x3FFF:  # every 16k tasks, also within one long get
@@ -631,25 +633,24 @@ class Runtime:
             # stops scanning it), turned into Chrome-trace dicts by `timeline()`.
             self.timeline_events.append((task, (ns or self.head).node.id, task.worker, task.start,
                                          self.sim.loop.clock._now, task.attempt - 1,
-                                         "killed" if proc.killed else
-                                         ("failed" if proc.error is not None else "ok")))
-        task.proc = proc.context = None  # the process is done; let it go
+                                         "killed" if killed else
+                                         ("failed" if error is not None else "ok")))
         kind = task.kind
-        if kind == "actor_task":  # ActorState.on_exit for a call, inlined
+        if kind == "actor_task":
             actor = task.actor
             actor.running.pop(task.seq, None)
-            if proc.killed:
-                return  # whoever killed it has already retried or failed it
-            if proc.error is not None:
-                self.task_failed(task, proc.error, proc)
+            if killed:
+                return None  # whoever killed it has already retried or failed it
+            if error is not None:
+                self.task_failed(task, error, proc)
             else:
-                self._succeed(task, proc.result, actor.node)
+                self._succeed(task, result, actor.node)
             if actor.mailbox:
                 actor.pump()
-            return
+            return None
         if kind == "actor_creation":
             task.actor.on_exit(task, proc)
-            return
+            return None
         ns.running.pop(task.seq, None)
         if task.released_cpu:
             task.released_cpu = False
@@ -657,13 +658,37 @@ class Runtime:
         ns.release(task.hold)
         ns.give_worker(task.worker)
         task.node = None
-        if proc.killed:
+        if killed:
             pass  # whoever killed it has already retried or failed it
-        elif proc.error is not None:
-            self.task_failed(task, proc.error, proc)
+        elif error is not None:
+            self.task_failed(task, error, proc)
         else:
-            self._succeed(task, proc.result, ns)
-        self._dispatch(ns)
+            self._succeed(task, result, ns)
+        return ns
+
+    def _work(self, task: Task) -> None:
+        """A task's worker process. When its task ends it takes the next task
+        queued for its node, if that fits now with its arguments at hand, and
+        runs it too, as a Ray worker is reused: no new process and no trip
+        through the event queue per task. After REUSE_LIMIT tasks in a row it
+        lets the event loop run (a driver whose objects are ready resumes even
+        if zero-time tasks keep coming)."""
+        proc = task.proc
+        left = REUSE_LIMIT
+        while True:
+            try:
+                result, error = self._execute(task), None
+            except Killed:
+                raise  # the worker died: whoever killed it deals with the task
+            except BaseException as e:  # the task's own error
+                result, error = None, e
+            task.proc = proc.context = None
+            ns = self._end(task, proc, False, result, error)
+            left -= 1
+            task = self._dispatch(ns, reuse=left > 0)
+            if task is None:
+                return
+            task.proc, proc.context, proc.name = proc, task, task.name
 
     def _succeed(self, task: Task, results: list[Serialized], ns: NodeState) -> None:
         task.state = "finished"
@@ -719,15 +744,29 @@ class Runtime:
         if task.kind == "actor_creation":
             task.actor.creation_failed(error)
 
-    def _dispatch(self, ns: NodeState) -> None:
-        """Give a node's free resources to the oldest queued tasks that fit."""
+    def _dispatch(self, ns: NodeState, reuse: bool = False) -> Task | None:
+        """Give a node's free resources to the oldest queued tasks that fit.
+        With `reuse` (a worker that just finished asks), the first plain task
+        whose arguments are at hand is returned for that worker to run, started."""
         if not ns.alive:
-            return
+            return None
+        inline = None
         while True:
             task = self.sched.take_for(ns)
             if task is None:
-                return
-            self._assign(task, ns)
+                return inline
+            if reuse and inline is None and task.kind == "task" and (
+                    not task.arg_entries or all(self.is_local(e, ns.node.id) for e in task.arg_entries)):
+                ns.acquire(task.hold)
+                task.node = ns
+                ns.running[task.seq] = task
+                task.state = "running"
+                task.attempt += 1
+                task.start = self.sim.loop.clock._now
+                task.worker = ns.take_worker()
+                inline = task
+            else:
+                self._assign(task, ns)
 
     def timeline(self) -> list[dict]:
         """Chrome-trace events, one per task attempt, as `ray.timeline()` returns them."""

@@ -1,7 +1,9 @@
-"""An actor that runs one call at a time serves its queued calls back to back in one worker.
+"""Workers are reused: a finished task's worker runs the next queued task, and an
+actor that runs one call at a time serves its queued calls back to back.
 
-These pin down what that must not change: every call still fails, retries,
-cancels and dies on its own, in mailbox order, with its own timeline event.
+These pin down what that must not change: every task and call still fails,
+retries, cancels and dies on its own, in order, with its own timeline event;
+and a stream of zero-time work never keeps the driver from resuming.
 """
 
 import time
@@ -10,7 +12,8 @@ import pytest
 
 import dsai.mockray as ray
 import dsai.sim as sim
-from dsai.mockray.exceptions import ActorDiedError, TaskCancelledError
+from dsai.mockray.exceptions import ActorDiedError, TaskCancelledError, WorkerCrashedError
+from dsai.mockray.runtime import REUSE_LIMIT
 
 
 @ray.remote
@@ -124,3 +127,58 @@ def test_calls_from_inside_a_call_see_their_own_task_id(sim_ray):
     refs = [who.me.remote() for _ in range(3)]
     ids = ray.get(refs)
     assert ids == [r.task_id() for r in refs]
+
+
+def test_queued_tasks_run_on_the_freed_worker_one_after_another(sim_ray):
+    @ray.remote(num_cpus=8)  # the whole head node: one at a time
+    def step(i):
+        time.sleep(1.0)
+        if i == 1:
+            raise ValueError("step 1 fails")
+        return i
+
+    refs = [step.remote(i) for i in range(3)]
+    assert ray.get(refs[0]) == 0
+    with pytest.raises(ValueError, match="step 1"):
+        ray.get(refs[1])
+    assert ray.get(refs[2]) == 2
+    events = [e for e in ray.timeline() if e["name"] == "task::step"]
+    assert [e["ts"] for e in events] == [0.0, 1e6, 2e6]
+    assert [e["args"]["status"] for e in events] == ["ok", "failed", "ok"]
+
+
+def test_killing_a_reused_worker_retries_only_its_task(sim_ray):
+    @ray.remote(num_cpus=8, max_retries=0)
+    def step(i):
+        time.sleep(1.0)
+        return i
+
+    refs = [step.remote(i) for i in range(3)]
+    ray.wait([refs[1]], timeout=1.5)  # refs[1] runs on the worker refs[0] had
+    sim.kill_worker(refs[1])
+    assert ray.get(refs[0]) == 0
+    with pytest.raises(WorkerCrashedError):
+        ray.get(refs[1])
+    assert ray.get(refs[2]) == 2
+
+
+def test_a_stream_of_zero_time_tasks_does_not_starve_the_driver(sim_ray):
+    @ray.remote(num_cpus=8)
+    def spin():
+        spin.remote()  # forever, at virtual time 0
+        return "first"
+
+    assert ray.get(spin.remote()) == "first"
+    assert len(ray.timeline()) <= REUSE_LIMIT + 1
+
+
+def test_a_stream_of_zero_time_calls_does_not_starve_the_driver(sim_ray):
+    @ray.remote
+    class Spinner:
+        def spin(self, me):
+            me.spin.remote(me)  # forever, at virtual time 0
+            return "first"
+
+    s = Spinner.remote()
+    assert ray.get(s.spin.remote(s)) == "first"
+    assert len(ray.timeline()) <= REUSE_LIMIT + 2
