@@ -275,9 +275,9 @@ class ActorMethod:
             retry_exceptions = options.get("retry_exceptions", False)
         else:
             retries, retry_exceptions = actor.max_task_retries, False
-        task = rt.new_task(name, None, blob, refs, self._num_returns, _NO_DEMAND, "actor_task", retries,
-                           retry_exceptions, None, actor, method, id_suffix=actor.id_suffix)
-        returns = rt.make_returns(task)
+        task, returns = rt.new_task(name, None, blob, refs, self._num_returns, _NO_DEMAND, "actor_task",
+                                    retries, retry_exceptions, None, actor, method,
+                                    id_suffix=actor.id_suffix)
         actor.submit_call(task)
         return returns
 
@@ -402,7 +402,7 @@ class ActorClass:
         # unless it asks for CPUs explicitly.
         demand = dict(hold) if num_cpus is not None else {**hold, "CPU": hold.get("CPU", 0.0) + 1.0}
         blob, refs = pack_args(args, kwargs, f"{self._cls.__name__}.__init__")
-        creation = rt.new_task(f"{self._cls.__name__}.__init__", state.construct, blob, refs, 0, demand,
+        creation, _ = rt.new_task(f"{self._cls.__name__}.__init__", state.construct, blob, refs, 0, demand,
                                "actor_creation", 0, False, _strategy(o.get("scheduling_strategy")),
                                state)
         creation.hold = hold

@@ -60,10 +60,9 @@ class RemoteFunction:
             blob, refs = pack_args(args, kwargs, self._task_name)
         else:
             blob, refs = None, ()
-        task = rt.new_task(self._task_name, self._function, blob, refs, self._num_returns, self._demand,
-                           "task", self._max_retries, self._retry_exceptions, self._strategy,
-                           shape=self._shape)
-        returns = rt.make_returns(task)
+        task, returns = rt.new_task(self._task_name, self._function, blob, refs, self._num_returns,
+                                    self._demand, "task", self._max_retries, self._retry_exceptions,
+                                    self._strategy, shape=self._shape)
         rt.submit(task)
         return returns
 

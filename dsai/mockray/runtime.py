@@ -233,7 +233,6 @@ class Runtime:
         self.tasks_run = 0
         self._seq = 0
         self._put_seq = 0
-        self._submitted = 0
         self._ids = self.sim.stream("ids")
         self.driver_task_id = (0).to_bytes(8, "big") + b"\xff" * 12 + JOB_ID
         self.blocked: dict[Process, Any] = {}  # processes in get/wait, for deadlock reports
@@ -391,40 +390,36 @@ class Runtime:
                  refs: list[ObjectRef], num_returns: int, demand: dict[str, float], kind: str = "task",
                  max_retries: int = 0, retry_exceptions: Any = False, strategy: Any = None,
                  actor: Any = None, method: str | None = None, shape: tuple | None = None,
-                 id_suffix: bytes = _NO_ACTOR + JOB_ID) -> Task:
-        """A task submitted by the caller (the driver, or the task running now)."""
+                 id_suffix: bytes = _NO_ACTOR + JOB_ID) -> tuple[Task, Any]:
+        """A task submitted by the caller (the driver, or the task running now),
+        and what `.remote()` returns: its one ref, a list of refs, or None."""
         proc = getattr(getcurrent(), "proc", None)
         if proc is not None and proc.node is not None:
-            node_id, parent = proc.node.id, proc.context
+            owner, parent = proc.node.id, proc.context
         else:
-            node_id, parent = 0, None
+            owner, parent = 0, None
         self._seq = seq = self._seq + 1
-        task = Task(self, seq, seq.to_bytes(8, "big") + id_suffix, name, fn, blob, refs, num_returns,
-                    demand, kind, max_retries, retry_exceptions, node_id, strategy, actor, method, shape)
+        if not seq & 0x3FFF:  # a driver submitting a million tasks
+            _gc_policy.checkpoint(self.tasks_run + self._put_seq + seq)
+        tid = seq.to_bytes(8, "big") + id_suffix
+        task = Task(self, seq, tid, name, fn, blob, refs, num_returns, demand, kind, max_retries,
+                    retry_exceptions, owner, strategy, actor, method, shape)
         if parent is not None:
             parent.add_child(task)
-        return task
-
-    def make_returns(self, task: Task) -> Any:
-        """Create the task's return objects; returns what `.remote()` returns
-        (one ref, a list of them, or None for num_returns=0)."""
-        self._submitted += 1
-        if not self._submitted & 0x3FFF:  # a driver submitting a million tasks
-            _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
-        n, tid, owner, objects = task.num_returns, task.id, task.caller_node, self.objects
-        if n == 1:  # the common case, kept flat
+        objects = self.objects
+        if num_returns == 1:  # the common case, kept flat
             oid = tid + b"\x01\x00\x00\x00"
             objects[oid] = e = ObjectEntry(oid, task, owner)
             task.returns = (e,)
-            return ObjectRef(oid, e)
-        refs, entries = [], []
-        for i in range(n):
+            return task, ObjectRef(oid, e)
+        returns, entries = [], []
+        for i in range(num_returns):
             oid = tid + (i + 1).to_bytes(4, "little")
             objects[oid] = e = ObjectEntry(oid, task, owner)
             entries.append(e)
-            refs.append(ObjectRef(oid, e))
+            returns.append(ObjectRef(oid, e))
         task.returns = tuple(entries)
-        return refs if n else None
+        return task, (returns if num_returns else None)
 
     def submit(self, task: Task) -> None:
         """Start a task's journey: wait for its arguments, then place it."""
@@ -627,7 +622,7 @@ class Runtime:
         ns = task.node
         self.tasks_run += 1
         if not self.tasks_run & 0x3FFF:  # every 16k tasks, also within one long get
-            _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
+            _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._seq)
         if self.record_timeline:
             # A tuple of strings and numbers: cheap to keep (the garbage collector
             # stops scanning it), turned into Chrome-trace dicts by `timeline()`.
@@ -645,7 +640,7 @@ class Runtime:
                 self.task_failed(task, error, proc)
             else:
                 self._succeed(task, result, actor.node)
-            if actor.mailbox:
+            if actor.mailbox and actor.server is None:  # (a serving worker takes the next itself)
                 actor.pump()
             return None
         if kind == "actor_creation":
@@ -793,7 +788,7 @@ class Runtime:
         proc = getattr(getcurrent(), "proc", None)
         if proc is None:
             node_id = 0
-            _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._submitted)
+            _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._seq)
         else:
             node_id = proc.node.id if proc.node is not None else 0
         w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error,
