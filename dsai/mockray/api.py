@@ -13,12 +13,14 @@ import operator
 import pickle
 from typing import Any, Sequence
 
+from greenlet import getcurrent
+
 from dsai.mockray import options as opts
 from dsai.mockray import runtime as _rt
 from dsai.mockray.actor import ActorClass, ActorHandle
 from dsai.mockray.exceptions import (ActorHandleNotFoundError, GetTimeoutError, RayTaskError,
                                      TaskCancelledError)
-from dsai.mockray.object_ref import FAILED, READY, ObjectEntry, ObjectRef
+from dsai.mockray.object_ref import FAILED, PENDING, READY, ObjectEntry, ObjectRef
 from dsai.mockray.remote_function import RemoteFunction
 from dsai.mockray.serialization import deserialize
 from dsai.sim.network import NetworkConfig
@@ -173,6 +175,8 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
             _check_timeout(timeout)
         rt = _rt._runtime or _rt.runtime()
         e = object_refs._entry or rt.entry(object_refs)
+        if e.state is PENDING and timeout is None and getattr(getcurrent(), "proc", None) is None:
+            rt.drive_until_done(e)  # the driver waits for one result: run the loop, no waiter
         if e.state is READY and e.value.nbytes < _rt.INLINE_THRESHOLD:
             return pickle.loads(e.value.data, buffers=e.value.buffers)
         if not rt.wait_for([e], 1, timeout, fetch_local=True, stop_on_error=True).satisfied():

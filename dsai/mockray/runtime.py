@@ -805,6 +805,12 @@ class Runtime:
             w.close()
         return w
 
+    def drive_until_done(self, e: ObjectEntry) -> None:
+        """The driver's `get` of one pending object, short: run events until it
+        is ready or failed. Stalls and fetches are left to `wait_for`."""
+        _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._seq)
+        self.sim.loop.run_until(lambda: e.state is not PENDING)
+
     def _drive(self, w: _Waiter, timeout: float | None) -> None:
         loop = self.sim.loop
         deadline = None if timeout is None else loop.now() + timeout
