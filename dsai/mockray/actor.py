@@ -55,6 +55,7 @@ class ActorState:
         # One-call-at-a-time actors run consecutive calls in one worker process,
         # as Ray's actor worker does: this is it while it serves (Runtime._serve).
         self.server: Any = None
+        self.kill_pending = False  # it called ray.kill on itself; the kill comes after the call
         self.id_suffix = bytes.fromhex(actor_id[:24]) + bytes.fromhex(actor_id[24:32])  # of its calls' task ids
         self.method_names: dict[str, str] = {}  # method -> task name, "Class.method"
 
@@ -119,6 +120,7 @@ class ActorState:
 
     def crash(self, reason: str, allow_restart: bool) -> None:
         """The actor's worker died (killed, or its node failed)."""
+        self.kill_pending = False
         if self.state == DEAD:
             return
         can_restart = allow_restart and (self.max_restarts == -1 or self.num_restarts < self.max_restarts)
@@ -179,7 +181,7 @@ class ActorState:
 
     def pump(self) -> None:
         """Start calls from the head of the mailbox while there is room."""
-        if self.state != ALIVE or self.server is not None:
+        if self.state != ALIVE or self.server is not None or self.kill_pending:
             return  # (a serving worker takes its next call itself)
         start = self.rt._serve_start if self.max_concurrency == 1 else self.rt._start
         mailbox = self.mailbox
@@ -203,7 +205,7 @@ class ActorState:
     def next_call(self) -> Task | None:
         """For the serving worker of a one-call-at-a-time actor: the next call,
         if it can start now (ready, its arguments at hand), taken off the mailbox."""
-        if self.state != ALIVE:
+        if self.state != ALIVE or self.kill_pending:
             return None
         mailbox = self.mailbox
         while mailbox:

@@ -284,7 +284,16 @@ def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
     if state is None:
         raise ActorHandleNotFoundError(f"Failed to kill actor {actor._actor_id_hex}: it belongs to a "
                                        "cluster that was shut down.")
-    state.crash("The actor is dead because it was killed by `ray.kill`.", allow_restart=not no_restart)
+    reason = "The actor is dead because it was killed by `ray.kill`."
+    proc = current_process()
+    task = proc.context if proc is not None else None
+    if task is not None and task.actor is state:
+        # An actor killing itself: in Ray the kill reaches its worker after the
+        # current call returns; no further call starts meanwhile.
+        state.kill_pending = True
+        rt.sim.loop.call_soon(state.crash, reason, not no_restart)
+        return
+    state.crash(reason, allow_restart=not no_restart)
 
 
 def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True) -> None:

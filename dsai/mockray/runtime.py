@@ -464,6 +464,8 @@ class Runtime:
                 "for this task could not be computed:\n" + str(error), error.cause,
                 proctitle=f"ray::{task.name}", pid=_fake_pid(ns, 0), ip=ns.ip)
         self._fail(task, error)
+        if task.kind == "actor_task":
+            task.actor.pump()  # it may have held the head of the mailbox
 
     def _deps_ready(self, task: Task) -> None:
         if task.kind == "actor_task":
@@ -522,14 +524,15 @@ class Runtime:
             task.actor.placed(task)
         self._launch(task, self._execute, (task,), self._on_exit)
 
-    def _launch(self, task: Task, fn: Callable[..., Any], args: tuple, on_exit: Callable[[Process], Any]) -> Process:
-        """Run `fn(*args)` in a new worker process for `task`: sim.spawn(..., start=True),
+    def _launch(self, task: Task, fn: Callable[..., Any], args: tuple, on_exit: Callable[[Process], Any],
+                now: bool = True) -> Process:
+        """Run `fn(*args)` in a new worker process for `task`: sim.spawn(..., start=now),
         flattened, since every task and call passes here."""
         sim = self.sim
         task.proc = proc = Process(sim, fn, args, task.name, task.node.node)
         proc.on_exit = on_exit
         proc.context = task
-        if sim.loop.running and not sim._resuming and getattr(getcurrent(), "proc", None) is None:
+        if now and sim.loop.running and not sim._resuming and getattr(getcurrent(), "proc", None) is None:
             sim.resume(proc)
         else:
             sim.loop.call_soon(sim.resume, proc, None)
@@ -540,7 +543,9 @@ class Runtime:
         task.state = "running"
         task.attempt += 1
         task.start = self.sim.loop.clock._now
-        task.actor.server = self._launch(task, self._serve, (task.actor, task), self._served)
+        # Started as the next event, never at once: the actor must know its server
+        # before the server runs (a call that ends at once pumps the mailbox).
+        task.actor.server = self._launch(task, self._serve, (task.actor, task), self._served, now=False)
 
     def _serve(self, actor: Any, task: Task) -> None:
         """The worker of an actor with max_concurrency=1: runs its calls back to back while
@@ -557,7 +562,10 @@ class Runtime:
                 result, error = None, e
             task.proc = proc.context = None
             self._end(task, proc, False, result, error)
-            left -= 1
+            # A cancelled call was interrupted where it blocked: the event that
+            # would have resumed it (a sleep's end, a wake) may still come, so
+            # this process must not run anything else.
+            left = 0 if task.cancel_requested else left - 1
             task = actor.next_call() if left > 0 else None
             if task is None:
                 return  # (_served starts the next call in a new process, if one waits)
@@ -581,6 +589,9 @@ class Runtime:
         if task.args_blob is None:  # no arguments: the common case in fan-outs
             result = fn()
         else:
+            for e in task.arg_entries:
+                if e.state is FAILED:  # lost after the task was queued, and not rebuilt
+                    raise e.error
             values = [deserialize(e.value) for e in task.arg_entries]
             args, kwargs = unpack_args(task.args_blob, values)
             result = fn(*args, **kwargs)
@@ -679,7 +690,7 @@ class Runtime:
                 result, error = None, e
             task.proc = proc.context = None
             ns = self._end(task, proc, False, result, error)
-            left -= 1
+            left = 0 if task.cancel_requested else left - 1  # (see _serve)
             task = self._dispatch(ns, reuse=left > 0)
             if task is None:
                 return

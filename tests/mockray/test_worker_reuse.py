@@ -182,3 +182,117 @@ def test_a_stream_of_zero_time_calls_does_not_starve_the_driver(sim_ray):
     s = Spinner.remote()
     assert ray.get(s.spin.remote(s)) == "first"
     assert len(ray.timeline()) <= REUSE_LIMIT + 2
+
+
+# Found in review: each of these hung, or ran out of order, or woke early.
+
+def test_call_started_by_a_transfer_event_leaves_the_actor_serving(cluster):
+    import numpy as np
+
+    cluster(2, cpus=1)
+
+    @ray.remote(resources={"n1": 1})
+    class Far:
+        def size(self, x):
+            return len(x)
+
+        def ping(self):
+            return "pong"
+
+    far = Far.remote()
+    big = ray.put(np.zeros(200_000, dtype=np.uint8))  # on the head: it crosses the network
+    assert ray.get(far.size.remote(big)) == 200_000
+    assert ray.get(far.ping.remote()) == "pong"
+
+
+def test_cancelling_a_call_that_waits_for_its_argument_keeps_the_order(sim_ray):
+    @ray.remote
+    def slow():
+        time.sleep(5.0)
+        return 1
+
+    log = Log.remote()
+    ray.get(log.items.remote())
+    blocked = log.add.remote(slow.remote())
+    rest = [log.add.remote(x) for x in ("c2", "c3")]
+    ray.cancel(blocked)
+    assert ray.get(rest) == ["c2", "c3"]
+    assert ray.get(log.items.remote()) == ["c2", "c3"]
+
+
+def test_cancelling_the_running_call_then_a_call_with_a_ref_argument(sim_ray):
+    log = Log.remote()
+    running = log.add.remote("slow", 10.0)
+    echo = log.add.remote(ray.put("echo"))
+    sim.after(1.0, ray.cancel, running)
+    assert ray.get(echo) == "echo"
+    assert ray.get(log.add.remote("ping")) == "ping"
+
+
+def test_a_cancelled_sleep_does_not_wake_the_next_task_on_its_worker(sim_ray):
+    @ray.remote(num_cpus=8)
+    def nap(t):
+        time.sleep(t)
+        return sim.now()
+
+    first, second = nap.remote(10.0), nap.remote(100.0)
+    ray.cancel(first)
+    assert ray.get(second) == 100.0
+
+
+def test_a_cancelled_sleep_does_not_cut_a_get_short_on_its_worker(sim_ray):
+    @ray.remote(num_cpus=8)
+    def nap(t):
+        time.sleep(t)
+        return sim.now()
+
+    @ray.remote(num_cpus=8)
+    def parent():
+        return ray.get(nap.options(num_cpus=0).remote(50.0))  # no timeout
+
+    first, p = nap.remote(10.0), parent.remote()
+    sim.after(1.0, ray.cancel, first)
+    assert ray.get(p) == 51.0
+
+
+def test_a_cancelled_call_does_not_wake_the_next_call_early(sim_ray):
+    log = Log.remote()
+    ray.get(log.items.remote())
+    t0 = sim.now()
+    first, second = log.add.remote("a", 10.0), log.add.remote("b", 100.0)
+    sim.after(1.0, ray.cancel, first)
+    assert ray.get(second) == "b"
+    assert sim.now() - t0 == 101.0
+
+
+def test_a_call_whose_argument_failed_does_not_block_the_next(sim_ray):
+    @ray.remote(max_retries=0)
+    def bad():
+        time.sleep(1.0)
+        raise ValueError("bad argument")
+
+    log = Log.remote()
+    failed = log.add.remote(bad.remote())
+    after = log.add.remote("after")
+    with pytest.raises(ValueError, match="bad argument"):
+        ray.get(failed)
+    assert ray.get(after) == "after"
+
+
+def test_an_actor_that_kills_itself_finishes_the_call_then_dies(sim_ray):
+    @ray.remote
+    class Mortal:
+        def die(self, me):
+            ray.kill(me[0])
+            return "after kill"
+
+        def ping(self):
+            return "pong"
+
+    m = Mortal.remote()
+    last, queued = m.die.remote([m]), m.ping.remote()
+    assert ray.get(last) == "after kill"
+    with pytest.raises(ActorDiedError):
+        ray.get(queued)
+    with pytest.raises(ActorDiedError):
+        ray.get(m.ping.remote())
