@@ -152,3 +152,27 @@ def test_slow_node_is_a_straggler(cluster):
     assert sim.now() - t0 == pytest.approx(1.0)
     ray.get(straggler)
     assert sim.now() - t0 == pytest.approx(4.0)
+
+
+def test_argument_lost_while_the_task_queued_fails_it_with_that_error(cluster):
+    cluster(3, cpus=1)
+
+    @ray.remote(max_retries=0, **on(1))
+    def make():
+        return np.zeros(200_000, dtype=np.uint8)  # large: it lives on node-1 only
+
+    @ray.remote(**on(2))
+    def hold():
+        time.sleep(5.0)
+
+    @ray.remote(max_retries=0, **on(2))
+    def use(x):
+        return len(x)
+
+    big = make.remote()
+    ray.wait([big], fetch_local=False)
+    hold.remote()
+    queued = use.remote(big)  # waits for node-2's CPU
+    sim.after(1.0, sim.kill_node, "node-1")
+    with pytest.raises(ray.exceptions.ObjectReconstructionFailedError):
+        ray.get(queued)
