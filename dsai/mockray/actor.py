@@ -16,8 +16,8 @@ from collections import deque
 from typing import Any
 
 from dsai.mockray import options as opts
-from dsai.mockray.exceptions import ActorAlreadyExistsError, ActorDiedError, RayTaskError
 from dsai.mockray import runtime as _runtime
+from dsai.mockray.exceptions import ActorAlreadyExistsError, ActorDiedError, RayTaskError
 from dsai.mockray.task import Task, pack_args
 
 __all__ = ["ActorClass", "ActorHandle", "ActorMethod", "ActorState", "method"]
@@ -73,9 +73,6 @@ class ActorState:
         """Runs in the actor's worker: build the instance (again, after a restart)."""
         self.instance = None
         self.instance = self.cls(*args, **kwargs)
-
-    def bound_method(self, name: str) -> Any:
-        return getattr(self.instance, name)
 
     def on_exit(self, task: Task, proc: Any) -> None:
         """The creation task finished in the actor's worker (calls end in Runtime._on_exit)."""

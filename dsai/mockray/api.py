@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import operator
-import pickle
 from typing import Any, Sequence
 
 from greenlet import getcurrent
@@ -178,7 +177,7 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
         if e.state is PENDING and timeout is None and getattr(getcurrent(), "proc", None) is None:
             rt.drive_until_done(e)  # the driver waits for one result: run the loop, no waiter
         if e.state is READY and e.value.nbytes < _rt.INLINE_THRESHOLD:
-            return pickle.loads(e.value.data, buffers=e.value.buffers)
+            return deserialize(e.value)
         if not rt.wait_for([e], 1, timeout, fetch_local=True, stop_on_error=True).satisfied():
             raise GetTimeoutError("Get timed out: some object(s) not ready.")
         return _value_of(e)

@@ -21,7 +21,6 @@ __all__ = ["ObjectRef", "ObjectEntry", "PENDING", "READY", "FAILED", "LOST"]
 PENDING, READY, FAILED, LOST = "pending", "ready", "failed", "lost"
 
 
-
 class ChangeLog:
     """While the driver waits for some of many objects, the objects that become
     ready or failed, or gain a copy, are listed here: the driver looks at those
@@ -86,15 +85,7 @@ class ObjectEntry:
         self.value, self.error, self.state = value, None, READY
         self.locations = (node,)
         self.created_at = now
-        # _fire(), inlined: every task result passes here.
-        log = CHANGES.entries
-        if log is not None:
-            log.append(self)
-        callbacks = self.callbacks
-        if callbacks:
-            self.callbacks = None
-            for fn in callbacks:
-                fn(self)
+        self._fire()
 
     def set_error(self, error: BaseException, node: int, now: float) -> None:
         self.value, self.error, self.state = None, error, FAILED

@@ -27,8 +27,7 @@ from dsai.mockray.exceptions import (ActorUnschedulableError, NodeDiedError, Obj
                                      ObjectReconstructionFailedError, RayError, RayTaskError,
                                      SimulationDeadlockError, TaskCancelledError,
                                      TaskUnschedulableError, WorkerCrashedError)
-from dsai.mockray.object_ref import FAILED, LOST, PENDING, READY, ObjectEntry, ObjectRef
-from dsai.mockray.object_ref import CHANGES
+from dsai.mockray.object_ref import CHANGES, FAILED, LOST, PENDING, READY, ObjectEntry, ObjectRef
 from dsai.mockray.scheduler import NodeState, Scheduler
 from dsai.mockray.serialization import NONE_SERIALIZED, Serialized, deserialize, serialize
 from dsai.mockray.task import Task, unpack_args
@@ -513,9 +512,7 @@ class Runtime:
 
     def _start(self, task: Task) -> None:
         ns = task.node
-        task.state = "running"
-        task.attempt += 1
-        task.start = self.sim.loop.clock._now
+        self._begin(task)
         if task.kind == "task":
             task.worker = ns.take_worker()
             self._launch(task, self._work, (task,), self._on_exit)
@@ -538,11 +535,27 @@ class Runtime:
             sim.loop.call_soon(sim.resume, proc, None)
         return proc
 
-    # -- actors that run one call at a time ---------------------------------------------------
-    def _serve_start(self, task: Task) -> None:
+    def _begin(self, task: Task) -> None:
+        """A new attempt of `task` starts running now."""
         task.state = "running"
         task.attempt += 1
         task.start = self.sim.loop.clock._now
+
+    def _run(self, task: Task, proc: Process) -> NodeState | None:
+        """Run one task or call to its end inside its worker `proc` and book it
+        (`_end`); what a reusing worker (`_work`, `_serve`) does per task."""
+        try:
+            result, error = self._execute(task), None
+        except Killed:
+            raise  # the worker died: whoever killed it deals with the task
+        except BaseException as e:  # the task's own error: the worker carries on
+            result, error = None, e
+        task.proc = proc.context = None
+        return self._end(task, proc, False, result, error)
+
+    # -- actors that run one call at a time ---------------------------------------------------
+    def _serve_start(self, task: Task) -> None:
+        self._begin(task)
         # Started as the next event, never at once: the actor must know its server
         # before the server runs (a call that ends at once pumps the mailbox).
         task.actor.server = self._launch(task, self._serve, (task.actor, task), self._served, now=False)
@@ -554,14 +567,7 @@ class Runtime:
         proc = task.proc
         left = REUSE_LIMIT
         while True:
-            try:
-                result, error = self._execute(task), None
-            except Killed:
-                raise  # the worker died: whoever killed it deals with the call
-            except BaseException as e:  # the call's own error: the next call still runs
-                result, error = None, e
-            task.proc = proc.context = None
-            self._end(task, proc, False, result, error)
+            self._run(task, proc)
             # A cancelled call was interrupted where it blocked: the event that
             # would have resumed it (a sleep's end, a wake) may still come, so
             # this process must not run anything else.
@@ -569,9 +575,7 @@ class Runtime:
             task = actor.next_call() if left > 0 else None
             if task is None:
                 return  # (_served starts the next call in a new process, if one waits)
-            task.state = "running"
-            task.attempt += 1
-            task.start = self.sim.loop.clock._now
+            self._begin(task)
             task.proc, proc.context, proc.name = proc, task, task.name
 
     def _served(self, proc: Process) -> None:
@@ -682,14 +686,7 @@ class Runtime:
         proc = task.proc
         left = REUSE_LIMIT
         while True:
-            try:
-                result, error = self._execute(task), None
-            except Killed:
-                raise  # the worker died: whoever killed it deals with the task
-            except BaseException as e:  # the task's own error
-                result, error = None, e
-            task.proc = proc.context = None
-            ns = self._end(task, proc, False, result, error)
+            ns = self._run(task, proc)
             left = 0 if task.cancel_requested else left - 1  # (see _serve)
             task = self._dispatch(ns, reuse=left > 0)
             if task is None:
@@ -766,9 +763,7 @@ class Runtime:
                 ns.acquire(task.hold)
                 task.node = ns
                 ns.running[task.seq] = task
-                task.state = "running"
-                task.attempt += 1
-                task.start = self.sim.loop.clock._now
+                self._begin(task)
                 task.worker = ns.take_worker()
                 inline = task
             else:
