@@ -110,14 +110,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name, *_ in ROWS:
         r = (real or REFERENCE).get(name)
-        rows.append({"row": name, "sim_ops_s": round(sim[name]), "ray_ops_s": round(r) if r else None,
+        rows.append({"row": name, "sim_ops_s": round(sim[name]), "ray_ops_s": (round(r) if r >= 100 else round(r, 2)) if r else None,
                      "ratio": round(sim[name] / r, 1) if r else None})
     if args.json:
         print(json.dumps({"real_ray": source, "rows": rows}, indent=2))
         return 0
     print(f"{'row':30s} {'simulator/s':>12s} {'real Ray/s':>11s} {'ratio':>7s}   (real Ray: {source})")
     for r in rows:
-        ray_s = f"{r['ray_ops_s']:>11,}" if r["ray_ops_s"] else f"{'-':>11s}"
+        ray_s = f"{r['ray_ops_s']:>11,.{2 if r['ray_ops_s'] < 100 else 0}f}" if r["ray_ops_s"] else f"{'-':>11s}"
         ratio = f"{r['ratio']:>6.1f}x" if r["ratio"] else f"{'-':>7s}"
         print(f"{r['row']:30s} {r['sim_ops_s']:>12,} {ray_s} {ratio}")
     return 0

@@ -235,6 +235,7 @@ class Runtime:
         self._ids = self.sim.stream("ids")
         self.driver_task_id = (0).to_bytes(8, "big") + b"\xff" * 12 + JOB_ID
         self.blocked: dict[Process, Any] = {}  # processes in get/wait, for deadlock reports
+        self.wait_list: Any = None  # the driver's last `ray.wait` list (wait_list.WaitList)
         self.sim.hooks["kill_worker"] = self.kill_worker
         self.sim.hooks["resolve_node"] = self._resolve_node
 
@@ -817,7 +818,12 @@ class Runtime:
         _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._seq)
         self.sim.loop.run_until(lambda: e.state is not PENDING)
 
-    def _drive(self, w: _Waiter, timeout: float | None) -> None:
+    def drive(self, w: Any, timeout: float | None) -> None:
+        """Run the simulation for the driver until `w.poll()` (or the timeout)."""
+        _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._seq)
+        self._drive(w, timeout)
+
+    def _drive(self, w: Any, timeout: float | None) -> None:
         loop = self.sim.loop
         deadline = None if timeout is None else loop.now() + timeout
         while True:
@@ -965,6 +971,7 @@ class Runtime:
     # -- shutdown -------------------------------------------------------------------------------
     def close(self) -> None:
         _gc_policy.release()
+        self.wait_list = CHANGES.entries = None
         self.blocked.clear()
         for ns in self.nodes:
             for task in list(ns.running.values()):
