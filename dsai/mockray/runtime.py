@@ -988,9 +988,10 @@ class _GCPolicy:
     In Ray, workers are other processes, so their bookkeeping never burdens
     the driver's collector; here everything shares one heap, and CPython's
     full collections rescan every live object, which made the cost per task
-    grow with the number of tasks run. So at each driver `get`/`wait`, and every
-    16k tasks within one, the objects alive so far are frozen (`gc.freeze()`,
-    O(1)); when the work done (tasks run, objects put) has grown fourfold since
+    grow with the number of tasks run. So at a driver `get`/`wait` once 1,024
+    units of work (tasks run, objects put) have been done since the last time,
+    and every 16k tasks within one, the objects alive so far are frozen
+    (`gc.freeze()`, O(1)); when the work done (tasks run, objects put) has grown fourfold since
     the last full collection, the frozen objects are given back and collected
     once. That is amortized O(1) per object: 1 + 1/4 + 1/16 + ... = 4/3 scans
     each (doubling cost 2, about 2 us per task here); cyclic garbage waits
@@ -999,8 +1000,12 @@ class _GCPolicy:
 
     def __init__(self) -> None:
         self.collected_at = 0
+        self.frozen_at = -1024
 
     def checkpoint(self, work: int) -> None:
+        if work < self.frozen_at + 1024:
+            return  # young objects are cheap to scan; a get per task need not freeze each time
+        self.frozen_at = work
         if work > 4 * max(self.collected_at, 25_000):
             gc.unfreeze()
             gc.collect()
@@ -1009,7 +1014,7 @@ class _GCPolicy:
 
     def release(self) -> None:
         gc.unfreeze()
-        self.collected_at = 0
+        self.collected_at, self.frozen_at = 0, -1024
 
 
 _gc_policy = _GCPolicy()

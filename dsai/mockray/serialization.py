@@ -23,13 +23,15 @@ class SerializationError(TypeError):
 class Serialized:
     """A value as it sits in an object store: pickle bytes plus raw buffers."""
 
-    __slots__ = ("data", "buffers", "nbytes", "contains_refs")
+    __slots__ = ("data", "buffers", "nbytes", "contains_refs", "plain")
 
-    def __init__(self, data: bytes, buffers: list, contains_refs: bool = False) -> None:
+    def __init__(self, data: bytes, buffers: list, contains_refs: bool = False,
+                 plain: Any = None) -> None:
         self.data = data
         self.buffers = buffers
         self.nbytes = len(data) + sum(b.nbytes for b in buffers) if buffers else len(data)
         self.contains_refs = contains_refs
+        self.plain = plain  # a _Plain: a small immutable value readers may share
 
     def __repr__(self) -> str:
         return f"Serialized({self.nbytes} bytes, {len(self.buffers)} buffers)"
@@ -40,8 +42,40 @@ TROUBLESHOOTING = ("Check https://docs.ray.io/en/master/ray-core/objects/seriali
                    "#troubleshooting for more information.")
 
 
+class _Plain:
+    """A small immutable scalar kept beside its pickle: every reader would
+    unpickle an equal value that nobody can mutate, so it is handed out as is."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+_SCALARS = frozenset({bytes, str, int, bool, float, type(None)})
+_PLAIN_MAX = 1024  # bytes of pickle; bigger values are unpickled per reader as usual
+_known: dict[tuple[type, Any], Serialized] = {}  # the same small result, returned again and again
+_KNOWN_MAX = 4096
+
+
+def _scalar(value: Any, t: type) -> Serialized:
+    key = (t, value)
+    s = _known.get(key) if t is not float else None  # -0.0 == 0.0: floats are never shared
+    if s is None:
+        data = _dumps(value, protocol=5)
+        if len(data) > _PLAIN_MAX:
+            return Serialized(data, ())
+        s = Serialized(data, (), plain=_Plain(value))
+        if t is not float and len(_known) < _KNOWN_MAX:
+            _known[key] = s
+    return s
+
+
 def serialize(value: Any, what: str = "the object") -> Serialized:
     """Pickle `value`; on failure raise TypeError with `what` (e.g. "the put value")."""
+    t = type(value)
+    if t in _SCALARS:
+        return _scalar(value, t)
     buffers: list = []
     try:
         try:
@@ -61,8 +95,11 @@ def serialize(value: Any, what: str = "the object") -> Serialized:
     return Serialized(data, tuple(memoryview(bytes(b.raw())) for b in buffers))
 
 
-NONE_SERIALIZED = Serialized(pickle.dumps(None, protocol=5), ())  # immutable, so shareable
+NONE_SERIALIZED = serialize(None)  # immutable, so shareable
 
 
 def deserialize(s: Serialized) -> Any:
+    plain = s.plain
+    if plain is not None:
+        return plain.value
     return pickle.loads(s.data, buffers=s.buffers)

@@ -164,3 +164,20 @@ def test_await_object_ref(ray):
         return a, b, c
 
     assert asyncio.run(main()) == (2, 11, 21)
+
+
+SCALARS = [b"ok", b"x" * 5000, "text", 0, 1, True, False, 10**30, -0.0, 0.0, 1.5, None]
+
+
+def test_scalars_keep_type_and_value(ray):
+    @ray.remote
+    def echo(x):
+        return x
+
+    for x in SCALARS:
+        for got in (ray.get(echo.remote(x)), ray.get(ray.put(x))):
+            assert type(got) is type(x) and got == x, (x, got)
+            if isinstance(x, float):
+                assert str(got) == str(x)  # -0.0 stays negative
+    nan = ray.get(echo.remote(float("nan")))
+    assert nan != nan
