@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures
 from typing import TYPE_CHECKING, Any, Callable
 
+from dsai.mockray import serialization
 from dsai.mockray.serialization import Serialized
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,10 +40,17 @@ class ObjectEntry:
     """One object in the (simulated, distributed) object store."""
 
     __slots__ = ("id", "state", "value", "error", "locations", "callbacks", "creator",
-                 "fetching", "created_at", "owner_node", "call_site")
+                 "fetching", "created_at", "owner_node", "call_site", "nrefs", "store")
 
-    def __init__(self, object_id: bytes, creator: "Task | None" = None, owner_node: int = 0) -> None:
+    def __init__(self, object_id: bytes, creator: "Task | None" = None, owner_node: int = 0,
+                 store: "dict[bytes, ObjectEntry] | None" = None) -> None:
         self.id = object_id
+        # Reference counting, as Ray's owner does: live ObjectRefs (including refs
+        # inside stored values) and tasks that take it as an argument. At zero the
+        # object leaves `store` (the cluster's id -> entry map) and, its lineage no
+        # longer needed, lets go of the task that made it.
+        self.nrefs = 0
+        self.store = store
         self.state = PENDING
         self.value: Serialized | None = None
         self.error: BaseException | None = None  # a Ray error, stored as the value
@@ -93,6 +101,21 @@ class ObjectEntry:
         self.created_at = now
         self._fire()
 
+    def release(self) -> None:
+        """Nothing refers to this object any more: forget it (memory is freed when
+        the last task holding it directly, if any, is done with it)."""
+        store = self.store
+        if store is not None:
+            self.store = None
+            if store.get(self.id) is self:
+                del store[self.id]
+        creator = self.creator
+        if creator is not None:
+            self.creator = None
+            creator.unreleased -= 1
+            if not creator.unreleased and creator.done:
+                creator.release_args()
+
     def __repr__(self) -> str:
         return f"ObjectEntry({self.id.hex()[:16]}…, {self.state}, {self.nbytes} bytes, at {self.locations})"
 
@@ -105,6 +128,15 @@ class ObjectRef:
     def __init__(self, object_id: bytes, entry: ObjectEntry | None = None) -> None:
         self._id = object_id
         self._entry = entry
+        if entry is not None:
+            entry.nrefs += 1
+
+    def __del__(self) -> None:
+        e = self._entry
+        if e is not None:
+            e.nrefs -= 1
+            if not e.nrefs:
+                e.release()
 
     def binary(self) -> bytes:
         return self._id
@@ -128,7 +160,11 @@ class ObjectRef:
         return f"ObjectRef({self._id.hex()})"
 
     def __reduce__(self):
-        # Nested refs travel as names and are found again in the running cluster.
+        # Nested refs travel as names and are found again in the running cluster;
+        # the stored value keeps them (and so their objects) alive meanwhile.
+        contained = serialization.CONTAINED
+        if contained is not None:
+            contained.append(self)
         return (_rebuild_ref, (self._id,))
 
     def future(self) -> concurrent.futures.Future:

@@ -280,7 +280,7 @@ class Runtime:
         return seq.to_bytes(8, "big") + (bytes.fromhex(actor_id[:24]) if actor_id else _NO_ACTOR) + JOB_ID
 
     def new_object(self, object_id: bytes, creator: Task | None, owner_node: int) -> ObjectEntry:
-        e = ObjectEntry(object_id, creator, owner_node)
+        e = ObjectEntry(object_id, creator, owner_node, self.objects)
         self.objects[object_id] = e
         return e
 
@@ -292,6 +292,7 @@ class Runtime:
                 raise ValueError(f"{ref!r} does not belong to this cluster (was it made before "
                                  "ray.shutdown() or by another ray.init()?)")
             ref._entry = e
+            e.nrefs += 1
         return e
 
     def put(self, value: Any, node_id: int) -> ObjectRef:
@@ -409,13 +410,13 @@ class Runtime:
         objects = self.objects
         if num_returns == 1:  # the common case, kept flat
             oid = tid + b"\x01\x00\x00\x00"
-            objects[oid] = e = ObjectEntry(oid, task, owner)
+            objects[oid] = e = ObjectEntry(oid, task, owner, objects)
             task.returns = (e,)
             return task, ObjectRef(oid, e)
         returns, entries = [], []
         for i in range(num_returns):
             oid = tid + (i + 1).to_bytes(4, "little")
-            objects[oid] = e = ObjectEntry(oid, task, owner)
+            objects[oid] = e = ObjectEntry(oid, task, owner, objects)
             entries.append(e)
             returns.append(ObjectRef(oid, e))
         task.returns = tuple(entries)
@@ -642,7 +643,9 @@ class Runtime:
         if self.record_timeline:
             # A tuple of strings and numbers: cheap to keep (the garbage collector
             # stops scanning it), turned into Chrome-trace dicts by `timeline()`.
-            self.timeline_events.append((task, (ns or self.head).node.id, task.worker, task.start,
+            actor = task.actor
+            self.timeline_events.append((task.name, task.id, actor.id if actor is not None else None,
+                                         (ns or self.head).node.id, task.worker, task.start,
                                          self.sim.loop.clock._now, task.attempt - 1,
                                          "killed" if killed else
                                          ("failed" if error is not None else "ok")))
@@ -705,6 +708,8 @@ class Runtime:
                 st[here].bytes_sent += s.nbytes
                 st[owner].bytes_received += s.nbytes
             e.set_value(s, here, now)
+        if not task.unreleased:  # nobody kept a ref to its results
+            task.release_args()
 
     def task_failed(self, task: Task, error: BaseException, proc: Process | None) -> None:
         """A task's code raised: retry it if allowed, else store the error."""
@@ -745,6 +750,8 @@ class Runtime:
         for e in task.returns:
             if not e.done:
                 e.set_error(error, task.caller_node, now)
+        if not task.unreleased:
+            task.release_args()
         if task.kind == "actor_creation":
             task.actor.creation_failed(error)
 
@@ -773,10 +780,9 @@ class Runtime:
     def timeline(self) -> list[dict]:
         """Chrome-trace events, one per task attempt, as `ray.timeline()` returns them."""
         out = []
-        for task, node, worker, start, end, attempt, status in self.timeline_events:
+        for name, task_id, actor_id, node, worker, start, end, attempt, status in self.timeline_events:
             ns = self.nodes[node]
-            name, task_id = task.name, task.task_id_hex
-            actor_id = task.actor.id if task.actor is not None else None
+            task_id = task_id.hex()
             out.append({
                 "cat": "task::" + name, "name": "task::" + name, "pid": ns.ip,
                 "tid": "worker:" + ns.worker_id(worker), "ts": start * 1e6,

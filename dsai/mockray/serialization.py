@@ -23,14 +23,13 @@ class SerializationError(TypeError):
 class Serialized:
     """A value as it sits in an object store: pickle bytes plus raw buffers."""
 
-    __slots__ = ("data", "buffers", "nbytes", "contains_refs", "plain")
+    __slots__ = ("data", "buffers", "nbytes", "refs", "plain")
 
-    def __init__(self, data: bytes, buffers: list, contains_refs: bool = False,
-                 plain: Any = None) -> None:
+    def __init__(self, data: bytes, buffers: list, refs: tuple = (), plain: Any = None) -> None:
         self.data = data
         self.buffers = buffers
         self.nbytes = len(data) + sum(b.nbytes for b in buffers) if buffers else len(data)
-        self.contains_refs = contains_refs
+        self.refs = refs  # the ObjectRefs pickled inside: held while the value exists
         self.plain = plain  # a _Plain: a small immutable value readers may share
 
     def __repr__(self) -> str:
@@ -38,6 +37,7 @@ class Serialized:
 
 
 _dumps = pickle.dumps
+CONTAINED: list | None = None  # while pickling: the ObjectRefs met (ObjectRef.__reduce__ adds them)
 TROUBLESHOOTING = ("Check https://docs.ray.io/en/master/ray-core/objects/serialization.html"
                    "#troubleshooting for more information.")
 
@@ -76,23 +76,27 @@ def serialize(value: Any, what: str = "the object") -> Serialized:
     t = type(value)
     if t in _SCALARS:
         return _scalar(value, t)
+    global CONTAINED
     buffers: list = []
+    outer, CONTAINED = CONTAINED, []
     try:
         try:
             data = _dumps(value, protocol=5, buffer_callback=buffers.append)
         except (pickle.PicklingError, AttributeError, TypeError):
-            buffers = []
+            buffers, CONTAINED = [], []
             data = cloudpickle.dumps(value, protocol=5, buffer_callback=buffers.append)
     except Exception as e:
         raise SerializationError(
             f"Could not serialize {what} {value!r}: {e}. Everything sent to or returned from a "
             "task is pickled: create locks, sockets and file handles inside the task instead. "
             + TROUBLESHOOTING) from e
+    finally:
+        refs, CONTAINED = tuple(CONTAINED), outer
     # Copy each buffer once into immutable bytes: later writes by the caller do
     # not reach the store, and readers get zero-copy, read-only numpy arrays.
     if not buffers:
-        return Serialized(data, ())
-    return Serialized(data, tuple(memoryview(bytes(b.raw())) for b in buffers))
+        return Serialized(data, (), refs)
+    return Serialized(data, tuple(memoryview(bytes(b.raw())) for b in buffers), refs)
 
 
 NONE_SERIALIZED = serialize(None)  # immutable, so shareable

@@ -72,7 +72,7 @@ class Task:
     __slots__ = ("seq", "id", "name", "fn", "args_blob", "arg_entries", "returns", "num_returns",
                  "demand", "hold", "max_retries", "retry_exceptions", "retries_left", "attempt",
                  "state", "node", "proc", "actor", "method", "caller_node", "strategy", "start",
-                 "worker", "kind", "rt", "shape", "__dict__")
+                 "worker", "kind", "rt", "shape", "unreleased", "__dict__")
 
     deps_pending = 0
     cancel_requested = False
@@ -90,7 +90,13 @@ class Task:
         self.name = name
         self.fn = fn
         self.args_blob = args_blob
-        self.arg_entries: tuple[ObjectEntry, ...] = tuple(rt.entry(r) for r in arg_refs) if arg_refs else ()
+        if arg_refs:
+            self.arg_entries: tuple[ObjectEntry, ...] = tuple(rt.entry(r) for r in arg_refs)
+            for e in self.arg_entries:
+                e.nrefs += 1  # held until this task's lineage is no longer needed
+        else:
+            self.arg_entries = ()
+        self.unreleased = num_returns  # returns someone may still ask for (or rebuild)
         self.returns: tuple[ObjectEntry, ...] = ()
         self.num_returns = num_returns
         self.demand = self.hold = demand  # placement needs `demand` free; the task holds `hold`
@@ -109,9 +115,14 @@ class Task:
         self.kind = kind  # "task", "actor_creation", "actor_task"
         self.shape = shape  # scheduler queue key, precomputed by the caller
 
-    @property
-    def arg_refs(self) -> tuple[ObjectRef, ...]:
-        return tuple(ObjectRef(e.id, e) for e in self.arg_entries)
+    def release_args(self) -> None:
+        """Done, and nobody can ask for its results again: its arguments are
+        no longer needed to rebuild them."""
+        self.unreleased = -1
+        for e in self.arg_entries:
+            e.nrefs -= 1
+            if not e.nrefs:
+                e.release()
 
     @property
     def task_id_hex(self) -> str:
