@@ -18,7 +18,8 @@ __all__ = [
     "RayError", "RayTaskError", "TaskCancelledError", "WorkerCrashedError", "RayActorError",
     "ActorDiedError", "ActorUnavailableError", "RaySystemError", "ObjectStoreFullError",
     "OutOfMemoryError", "NodeDiedError", "ObjectLostError", "OwnerDiedError",
-    "ObjectReconstructionFailedError", "GetTimeoutError", "AsyncioActorExit",
+    "ObjectReconstructionFailedError", "ReferenceCountingAssertionError", "GetTimeoutError",
+    "AsyncioActorExit",
     "TaskUnschedulableError", "ActorUnschedulableError", "PendingCallsLimitExceeded",
     "ActorAlreadyExistsError", "ActorHandleNotFoundError", "LocalRayletDiedError",
     "SimulationDeadlockError",
@@ -246,6 +247,15 @@ class ObjectReconstructionFailedError(ObjectLostError):
     def __str__(self) -> str:
         return (self._base_str() + "\n\n" + "The object cannot be reconstructed because the maximum "
                 "number of task retries has been exceeded.")
+
+
+class ReferenceCountingAssertionError(ObjectLostError, AssertionError):
+    def __str__(self) -> str:
+        return (self._base_str() + "\n\n" + "The object has already been deleted by the reference "
+                "counting protocol: nothing referred to it when this ref was unpickled (or it "
+                "belonged to a cluster since shut down). A ref pickled outside Ray (pickle, "
+                "cloudpickle, copy) does not keep its object alive; keep the original ref until the "
+                "copy is used (real Ray would hang here).")
 
 
 class GetTimeoutError(RayError, TimeoutError):

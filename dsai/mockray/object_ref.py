@@ -107,13 +107,12 @@ class ObjectEntry:
         store = self.store
         if store is not None:
             self.store = None
-            if store.get(self.id) is self:
-                del store[self.id]
+            store.pop(self.id, None)
         creator = self.creator
         if creator is not None:
             self.creator = None
             creator.unreleased -= 1
-            if not creator.unreleased and creator.done:
+            if not creator.unreleased and creator.arg_entries and creator.done:
                 creator.release_args()
 
     def __repr__(self) -> str:
@@ -185,6 +184,8 @@ def _rebuild_ref(object_id: bytes) -> ObjectRef:
 
     rt = runtime_or_none()
     entry = rt.objects.get(object_id) if rt is not None else None
+    if entry is None and rt is not None:
+        entry = rt.freed(object_id)  # pickled out of band, then freed: its get says so
     return ObjectRef(object_id, entry)
 
 

@@ -25,6 +25,7 @@ from greenlet import getcurrent
 
 from dsai.mockray.exceptions import (ActorUnschedulableError, NodeDiedError, ObjectLostError,
                                      ObjectReconstructionFailedError, RayError, RayTaskError,
+                                     ReferenceCountingAssertionError,
                                      SimulationDeadlockError, TaskCancelledError,
                                      TaskUnschedulableError, WorkerCrashedError)
 from dsai.mockray.object_ref import CHANGES, FAILED, LOST, PENDING, READY, ObjectEntry, ObjectRef
@@ -282,6 +283,12 @@ class Runtime:
     def new_object(self, object_id: bytes, creator: Task | None, owner_node: int) -> ObjectEntry:
         e = ObjectEntry(object_id, creator, owner_node, self.objects)
         self.objects[object_id] = e
+        return e
+
+    def freed(self, object_id: bytes) -> ObjectEntry:
+        """An object asked for by id after reference counting freed it: a failed entry."""
+        e = self.new_object(object_id, None, 0)
+        e.set_error(ReferenceCountingAssertionError(object_id.hex()), 0, self.sim.loop.clock._now)
         return e
 
     def entry(self, ref: ObjectRef) -> ObjectEntry:

@@ -113,3 +113,18 @@ def test_fire_and_forget_still_runs(sim_ray):
         note.remote(log, i)  # the returned ref is dropped
     ray.get(note.remote(log, 3))
     assert sorted(ray.get(log.get.remote())) == [0, 1, 2, 3]
+
+
+def test_a_ref_pickled_out_of_band_does_not_keep_its_object(sim_ray):
+    # Real Ray frees the object too; its get then hangs. Here it says why.
+    import pickle
+
+    import pytest
+
+    ref = ray.put([1, 2])
+    blob = pickle.dumps(ref)
+    assert ray.get(pickle.loads(blob)) == [1, 2]  # fine while the original lives
+    del ref
+    with pytest.raises(ray.exceptions.ReferenceCountingAssertionError, match="pickled outside Ray"):
+        ray.get(pickle.loads(blob))
+    assert isinstance(ray.exceptions.ReferenceCountingAssertionError("x"), ray.exceptions.ObjectLostError)
