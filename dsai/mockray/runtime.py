@@ -986,6 +986,14 @@ class Runtime:
         _gc_policy.release()
         self.wait_list = CHANGES.entries = None
         self.blocked.clear()
+        # Refs kept past shutdown name objects whose owner (this driver) is gone; in
+        # the next session Ray answers them with this error, ready or not.
+        gone = ValueError("You are trying to access Ray objects whose owner is unknown: this "
+                          "ObjectRef was made before ray.shutdown() (or by another ray.init()), and "
+                          "its object went with that session. Make it again in the current session "
+                          "(re-run the cell that created it).")
+        for e in self.objects.values():
+            e.value, e.error, e.state, e.callbacks, e.locations = None, gone, FAILED, None, ()
         for ns in self.nodes:
             for task in list(ns.running.values()):
                 if task.proc is not None and not task.proc.done:

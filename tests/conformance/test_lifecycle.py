@@ -48,6 +48,8 @@ def test_lifecycle_auto_init_and_cluster(bare_ray, backend, monkeypatch):
         assert not ray.is_initialized()
 
         ray.init(address=cluster.address)
+        with pytest.raises(ValueError, match="owner is unknown"):
+            ray.get(ref)  # made in the session before: its owner, that driver, is gone
         res = ray.cluster_resources()
         assert res["CPU"] == 3.0 and res["side"] == 1.0
         assert len([n for n in ray.nodes() if n["Alive"]]) == 2

@@ -128,3 +128,21 @@ def test_a_ref_pickled_out_of_band_does_not_keep_its_object(sim_ray):
     with pytest.raises(ray.exceptions.ReferenceCountingAssertionError, match="pickled outside Ray"):
         ray.get(pickle.loads(blob))
     assert isinstance(ray.exceptions.ReferenceCountingAssertionError("x"), ray.exceptions.ObjectLostError)
+
+
+def test_refs_from_before_shutdown_name_an_unknown_owner(sim_ray):
+    import time
+
+    import pytest
+
+    @ray.remote
+    def slow():
+        time.sleep(5)
+        return 1
+
+    pending, done = slow.remote(), ray.put(2)
+    ray.shutdown()
+    ray.init(num_cpus=2)
+    for ref in (pending, done):  # as real Ray 2.60 (a pending one used to report a deadlock here)
+        with pytest.raises(ValueError, match="owner is unknown"):
+            ray.get(ref)
