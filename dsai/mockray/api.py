@@ -279,12 +279,18 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
         rest.extend(object_refs[last + 1:])
         rest_entries = [e for i, e in enumerate(entries[:last + 1]) if i not in taken]
         rest_entries.extend(entries[last + 1:])
-    if driver and len(rest) >= MIN_LENGTH:  # likely called again on `rest`: remember it
+    if driver and len(rest) >= MIN_LENGTH and not any(map(_remote_ready, rest_entries)):
+        # Likely called again on `rest`: remember it (unless the long way has fetches to
+        # decide: big objects ready on other nodes).
         rt.wait_list = WaitList(rt, rest, rest_entries)
     return [object_refs[i] for i in picked], rest
 
 
 _entry_of = operator.attrgetter("_entry")
+
+
+def _remote_ready(e: ObjectEntry) -> bool:
+    return e.state is READY and e.value.nbytes >= _rt.INLINE_THRESHOLD and 0 not in e.locations
 
 
 def put(value: Any, *, _owner: Any = None) -> ObjectRef:

@@ -103,17 +103,22 @@ class ObjectEntry:
 
     def release(self) -> None:
         """Nothing refers to this object any more: forget it (memory is freed when
-        the last task holding it directly, if any, is done with it)."""
-        store = self.store
-        if store is not None:
-            self.store = None
-            store.pop(self.id, None)
-        creator = self.creator
-        if creator is not None:
-            self.creator = None
-            creator.unreleased -= 1
-            if not creator.unreleased and creator.arg_entries and creator.done:
-                creator.release_args()
+        the last task holding it directly, if any, is done with it). Iterative: a
+        long chain of tasks, each the argument of the next, is freed without recursion."""
+        todo = [self]
+        while todo:
+            e = todo.pop()
+            store = e.store
+            if store is not None:
+                e.store = None
+                if store.get(e.id) is e:  # (a stale ref from another session shares the id)
+                    del store[e.id]
+            creator = e.creator
+            if creator is not None:
+                e.creator = None
+                creator.unreleased -= 1
+                if not creator.unreleased and creator.arg_entries and creator.done:
+                    todo.extend(creator.drop_args())
 
     def __repr__(self) -> str:
         return f"ObjectEntry({self.id.hex()[:16]}…, {self.state}, {self.nbytes} bytes, at {self.locations})"

@@ -706,6 +706,8 @@ class Runtime:
 
     def _succeed(self, task: Task, results: list[Serialized], ns: NodeState) -> None:
         task.state = "finished"
+        if task.children:
+            task.children = None  # only a running task's children can be cancelled with it
         now = self.sim.loop.clock._now
         owner, here = task.caller_node, ns.node.id
         for e, s in zip(task.returns, results):
@@ -751,6 +753,8 @@ class Runtime:
 
     def _fail(self, task: Task, error: BaseException, cancelled: bool = False) -> None:
         task.state = "cancelled" if cancelled else "failed"
+        if task.children:
+            task.children = None
         if task.kind == "task" and task.node is not None:
             task.node.running.pop(task.seq, None)
         now = self.sim.loop.clock._now
@@ -809,6 +813,9 @@ class Runtime:
         if proc is None:
             node_id = 0
             _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._seq)
+            log = CHANGES.entries
+            if log is not None and len(log) > 10_000 and self.wait_list is not None:
+                self.wait_list = CHANGES.entries = None  # the driver moved on from its wait loop
         else:
             node_id = proc.node.id if proc.node is not None else 0
         w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error,
@@ -829,6 +836,9 @@ class Runtime:
         """The driver's `get` of one pending object, short: run events until it
         is ready or failed. Stalls and fetches are left to `wait_for`."""
         _gc_policy.checkpoint(self.tasks_run + self._put_seq + self._seq)
+        log = CHANGES.entries
+        if log is not None and len(log) > 10_000 and self.wait_list is not None:  # the driver moved on
+            self.wait_list = CHANGES.entries = None
         self.sim.loop.run_until(lambda: e.state is not PENDING)
 
     def drive(self, w: Any, timeout: float | None) -> None:
@@ -919,7 +929,7 @@ class Runtime:
     # -- faults -------------------------------------------------------------------------------
     def _on_node_death(self, node: Any) -> None:
         ns = self.nodes[node.id]
-        for e in self.objects.values():
+        for e in list(self.objects.values()):  # (a GC pass may release objects meanwhile)
             if node.id in e.locations:
                 e.locations = tuple(n for n in e.locations if n != node.id)
                 if not e.locations and e.state is READY and e.value.nbytes >= INLINE_THRESHOLD:
@@ -992,7 +1002,7 @@ class Runtime:
                           "ObjectRef was made before ray.shutdown() (or by another ray.init()), and "
                           "its object went with that session. Make it again in the current session "
                           "(re-run the cell that created it).")
-        for e in self.objects.values():
+        for e in list(self.objects.values()):  # (dropping a value may release what it holds)
             e.value, e.error, e.state, e.callbacks, e.locations = None, gone, FAILED, None, ()
         for ns in self.nodes:
             for task in list(ns.running.values()):

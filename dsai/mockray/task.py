@@ -118,11 +118,18 @@ class Task:
     def release_args(self) -> None:
         """Done, and nobody can ask for its results again: its arguments are
         no longer needed to rebuild them."""
+        for e in self.drop_args():
+            e.release()
+
+    def drop_args(self) -> list[ObjectEntry]:
+        """Let go of the arguments; the ones nothing else refers to now (to release)."""
         self.unreleased = -1
+        freed = []
         for e in self.arg_entries:
             e.nrefs -= 1
             if not e.nrefs:
-                e.release()
+                freed.append(e)
+        return freed
 
     @property
     def task_id_hex(self) -> str:

@@ -73,10 +73,10 @@ class WaitList:
                 if i is None or e in queued:
                     continue
                 if e.state is FAILED or (e.state is READY and (
-                        not self.fetch_local or e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations)):
+                        e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations)):
                     queued.add(e)
                     heappush(heap, (i, e))
-                else:  # ready on another node: the long way fetches it, from this very event on
+                else:  # ready on another node: the long way fetches it (or not), from this very event on
                     self.bail = True
                     return True
         return len(self.queued) >= self.num

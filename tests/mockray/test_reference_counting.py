@@ -146,3 +146,58 @@ def test_refs_from_before_shutdown_name_an_unknown_owner(sim_ray):
     for ref in (pending, done):  # as real Ray 2.60 (a pending one used to report a deadlock here)
         with pytest.raises(ValueError, match="owner is unknown"):
             ray.get(ref)
+
+
+# Regressions found in review.
+
+def test_shutdown_with_a_ref_inside_a_stored_value(sim_ray):
+    outer = ray.put([ray.put("inner")])
+    ray.shutdown()  # dropping outer's value releases inner while the store is being cleared
+    assert not ray.is_initialized() and outer is not None
+
+
+def test_a_long_chain_is_freed_without_recursion(sim_ray):
+    @ray.remote
+    def inc(x):
+        return x + 1
+
+    x = ray.put(0)
+    for _ in range(3000):
+        x = inc.remote(x)
+    assert ray.get(x) == 3000
+    del x
+    assert not runtime().objects
+
+
+def test_a_stale_ref_does_not_free_a_live_object_with_its_id(sim_ray):
+    import pickle
+
+    @ray.remote
+    def f(x):
+        return x
+
+    blob = pickle.dumps(f.remote(1))
+    ray.shutdown()
+    ray.init(num_cpus=2)
+    stale, live = pickle.loads(blob), f.remote(2)  # ids repeat across sessions
+    assert stale == live
+    del stale
+    assert live.binary() in runtime().objects and ray.get(f.remote([live]))[0] is not None
+    assert ray.get(live) == 2
+
+
+def test_a_finished_task_lets_go_of_its_children(sim_ray):
+    from dsai.mockray.object_ref import ObjectEntry
+
+    @ray.remote
+    def child(i):
+        return np.zeros(50_000)  # 400 KB each
+
+    @ray.remote
+    def parent():
+        return sum(float(ray.get(child.remote(i)).sum()) for i in range(50))
+
+    assert ray.get(parent.remote()) == 0.0
+    gc.collect()
+    alive = [o for o in gc.get_objects() if type(o) is ObjectEntry and o.value is not None]
+    assert sum(e.value.nbytes for e in alive) < 1_000_000  # not 50 x 400 KB

@@ -136,3 +136,35 @@ def test_objects_lost_after_they_were_seen_ready(num_returns, fetch_local, monke
     assert '"status": "ok"' in fast and fast.count("attempt_number\": 1") > 0  # rebuilt
     monkeypatch.setattr(api, "MIN_LENGTH", 10**9)
     assert losing(num_returns, fetch_local) == fast
+
+
+def big_elsewhere(fast_way: bool, monkeypatch) -> tuple:
+    if not fast_way:
+        monkeypatch.setattr(api, "MIN_LENGTH", 10**9)
+    ray.shutdown()
+    ray.init(num_cpus=2)
+    runtime().add_node(2, resources={"n1": 1})
+    a = work.remote(0, 0.2, 0)
+    r = work.options(resources={"n1": 0.01}).remote(1, 0.1, 5_000_000)  # ready on node-1 only
+    refs = [a, r] + [work.remote(i, 5 + i, 0) for i in range(40)]
+    ray.get(a)
+    _, rest = ray.wait(refs)
+    ready, rest = ray.wait(rest, num_returns=2, timeout=5.1)  # r must be fetched first
+    out = (r in ready, len(ready), round(sim.now(), 6))
+    ray.shutdown()
+    return out
+
+
+def test_a_big_object_on_another_node_is_fetched_as_the_long_way_does(monkeypatch):
+    fast = big_elsewhere(True, monkeypatch)
+    assert fast == big_elsewhere(False, monkeypatch)
+    assert fast[:2] == (True, 2)
+
+
+def test_the_driver_moving_on_forgets_the_list(sim_ray):
+    refs = [work.remote(i, 0, 0) for i in range(100)]
+    ray.wait(refs)
+    assert runtime().wait_list is not None
+    for i in range(10_050):
+        ray.get(work.remote(i, 0, 0))  # each result logs a change while the list is remembered
+    assert runtime().wait_list is None
