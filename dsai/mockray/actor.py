@@ -18,7 +18,7 @@ from typing import Any
 from dsai.mockray import options as opts
 from dsai.mockray import runtime as _runtime
 from dsai.mockray.exceptions import ActorAlreadyExistsError, ActorDiedError, RayTaskError
-from dsai.mockray.task import Task, pack_args
+from dsai.mockray.task import DONE_STATES, Task, pack_args
 
 __all__ = ["ActorClass", "ActorHandle", "ActorMethod", "ActorState", "method"]
 
@@ -207,10 +207,11 @@ class ActorState:
         mailbox = self.mailbox
         while mailbox:
             task = mailbox[0]
-            if task.done:
-                mailbox.popleft()
-                continue
-            if task.state != "ready" or task.arg_entries:
+            state = task.state
+            if state != "ready" or task.arg_entries:
+                if state in DONE_STATES:
+                    mailbox.popleft()
+                    continue
                 return None  # pump() starts it, after fetching what it needs
             mailbox.popleft()
             task.node = self.node

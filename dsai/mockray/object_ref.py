@@ -93,7 +93,15 @@ class ObjectEntry:
         self.value, self.error, self.state = value, None, READY
         self.locations = (node,)
         self.created_at = now
-        self._fire()
+        # _fire(), inlined: every task result passes here
+        log = CHANGES.entries
+        if log is not None:
+            log.append(self)
+        callbacks = self.callbacks
+        if callbacks is not None:
+            self.callbacks = None
+            for fn in callbacks:
+                fn(self)
 
     def set_error(self, error: BaseException, node: int, now: float) -> None:
         self.value, self.error, self.state = None, error, FAILED
@@ -105,9 +113,8 @@ class ObjectEntry:
         """Nothing refers to this object any more: forget it (memory is freed when
         the last task holding it directly, if any, is done with it). Iterative: a
         long chain of tasks, each the argument of the next, is freed without recursion."""
-        todo = [self]
-        while todo:
-            e = todo.pop()
+        e, todo = self, None
+        while True:
             store = e.store
             if store is not None:
                 e.store = None
@@ -118,7 +125,12 @@ class ObjectEntry:
                 e.creator = None
                 creator.unreleased -= 1
                 if not creator.unreleased and creator.arg_entries and creator.done:
+                    if todo is None:
+                        todo = []
                     todo.extend(creator.drop_args())
+            if not todo:
+                return
+            e = todo.pop()
 
     def __repr__(self) -> str:
         return f"ObjectEntry({self.id.hex()[:16]}…, {self.state}, {self.nbytes} bytes, at {self.locations})"

@@ -14,7 +14,7 @@ from typing import Any
 
 import cloudpickle
 
-__all__ = ["Serialized", "serialize", "deserialize", "SerializationError"]
+__all__ = ["Serialized", "serialize", "serialize_scalar", "deserialize", "SCALARS", "SerializationError"]
 
 class SerializationError(TypeError):
     pass
@@ -52,13 +52,14 @@ class _Plain:
         self.value = value
 
 
-_SCALARS = frozenset({bytes, str, int, bool, float, type(None)})
+SCALARS = frozenset({bytes, str, int, bool, float, type(None)})
 _PLAIN_MAX = 1024  # bytes of pickle; bigger values are unpickled per reader as usual
 _known: dict[tuple[type, Any], Serialized] = {}  # the same small result, returned again and again
 _KNOWN_MAX = 4096
 
 
-def _scalar(value: Any, t: type) -> Serialized:
+def serialize_scalar(value: Any, t: type) -> Serialized:
+    """`serialize` for a value of a type in SCALARS (`t`, its type), which cannot fail."""
     key = (t, value)
     s = _known.get(key) if t is not float else None  # -0.0 == 0.0: floats are never shared
     if s is None:
@@ -74,8 +75,8 @@ def _scalar(value: Any, t: type) -> Serialized:
 def serialize(value: Any, what: str = "the object") -> Serialized:
     """Pickle `value`; on failure raise TypeError with `what` (e.g. "the put value")."""
     t = type(value)
-    if t in _SCALARS:
-        return _scalar(value, t)
+    if t in SCALARS:
+        return serialize_scalar(value, t)
     global CONTAINED
     buffers: list = []
     outer, CONTAINED = CONTAINED, []
@@ -99,7 +100,6 @@ def serialize(value: Any, what: str = "the object") -> Serialized:
     return Serialized(data, tuple(memoryview(bytes(b.raw())) for b in buffers), refs)
 
 
-NONE_SERIALIZED = serialize(None)  # immutable, so shareable
 
 
 def deserialize(s: Serialized) -> Any:

@@ -15,7 +15,9 @@ from dsai.mockray.serialization import Serialized, deserialize, serialize
 if TYPE_CHECKING:  # pragma: no cover
     from dsai.mockray.scheduler import NodeState
 
-__all__ = ["Task", "pack_args", "unpack_args"]
+__all__ = ["Task", "pack_args", "unpack_args", "DONE_STATES"]
+
+DONE_STATES = ("finished", "failed", "cancelled")
 
 
 class _Slot:
@@ -137,7 +139,7 @@ class Task:
 
     @property
     def done(self) -> bool:
-        return self.state in ("finished", "failed", "cancelled")
+        return self.state in DONE_STATES
 
     def preferred_nodes(self) -> list["NodeState"]:
         """Nodes to try first: where most argument bytes are, then the caller's."""

@@ -103,6 +103,24 @@ class EventLoop:
         finally:
             self.running -= 1
 
+    def run_while(self, obj: Any, attr: str, value: Any) -> None:
+        """Run events while `getattr(obj, attr) is value` (and events are left):
+        `run_until` for the commonest condition, without a Python call per event."""
+        heap, clock, pop = self._heap, self.clock, heapq.heappop
+        self.running += 1
+        try:
+            while getattr(obj, attr) is value:
+                while heap and heap[0][2] is None:
+                    pop(heap)
+                if not heap:
+                    return
+                when, _, fn, args = pop(heap)
+                clock._now = when
+                self.events_run += 1
+                fn(*args)
+        finally:
+            self.running -= 1
+
     def run(self, until: float | None = None) -> None:
         """Run every event (up to virtual time `until`, where the clock then stands)."""
         self.run_until(lambda: False, until)

@@ -201,3 +201,23 @@ def test_a_finished_task_lets_go_of_its_children(sim_ray):
     gc.collect()
     alive = [o for o in gc.get_objects() if type(o) is ObjectEntry and o.value is not None]
     assert sum(e.value.nbytes for e in alive) < 1_000_000  # not 50 x 400 KB
+
+
+def test_young_generation_threshold_is_raised_while_a_cluster_runs_and_restored_after():
+    # The objects of a batch of calls mostly die before a gen-0 collection scans them.
+    before = gc.get_threshold()
+    ray.shutdown()
+    try:
+        gc.set_threshold(700, 10, 10)
+        ray.init(num_cpus=1)
+        assert gc.get_threshold() == (20_000, 10, 10)
+        ray.shutdown()
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(50_000, 5, 5)  # a user's own higher setting is kept
+        ray.init(num_cpus=1)
+        assert gc.get_threshold() == (50_000, 5, 5)
+        ray.shutdown()
+        assert gc.get_threshold() == (50_000, 5, 5)
+    finally:
+        ray.shutdown()
+        gc.set_threshold(*before)

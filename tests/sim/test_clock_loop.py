@@ -63,3 +63,20 @@ def test_streams_are_independent_and_seeded():
     assert [a.stream("x").random() for _ in range(3)] == [b.stream("x").random() for _ in range(3)]
     assert a.stream("x").random() != a.stream("y").random()
     assert Simulation(seed=8).stream("x").random() != Simulation(seed=7).stream("x").random()
+
+
+def test_run_while_stops_when_the_attribute_changes_or_events_run_out():
+    class Box:
+        state = "pending"
+
+    loop, box, seen = EventLoop(), Box(), []
+    loop.call_at(1.0, seen.append, 1)
+    loop.call_at(2.0, setattr, box, "state", "ready")
+    loop.call_at(3.0, seen.append, 3)
+    cancelled = loop.call_at(2.5, seen.append, "cancelled")
+    cancelled.cancel()
+    loop.run_while(box, "state", "pending")
+    assert (seen, box.state, loop.now()) == ([1], "ready", 2.0)  # event 3 is left for later
+    box.state = "pending"
+    loop.run_while(box, "state", "pending")  # nothing can change it: returns when events run out
+    assert (seen, loop.now(), loop.pending()) == ([1, 3], 3.0, 0)
