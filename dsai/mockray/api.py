@@ -152,6 +152,9 @@ def _make_remote(fn_or_cls: Any, options: dict[str, Any]) -> Any:
     raise TypeError("The @ray.remote decorator must be applied to either a function or a class.")
 
 
+_JUST_REFS = frozenset({ObjectRef})
+
+
 def _check_timeout(timeout: Any) -> None:
     if timeout is not None and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)):
         raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
@@ -187,10 +190,11 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
         refs = [object_refs]
     elif isinstance(object_refs, list):
         refs = object_refs
-        for r in refs:
-            if not isinstance(r, ObjectRef):
-                raise TypeError(f"Attempting to call `get` on the value {r!r}, which is not an "
-                                "ray.ObjectRef.")
+        if not set(map(type, refs)) <= _JUST_REFS:  # (one C-speed pass in the common case)
+            for r in refs:
+                if not isinstance(r, ObjectRef):
+                    raise TypeError(f"Attempting to call `get` on the value {r!r}, which is not an "
+                                    "ray.ObjectRef.")
     else:
         raise ValueError(f"Invalid type of object refs, {type(object_refs)}, is given. 'object_refs' "
                          "must either be an ObjectRef or a list of ObjectRefs. ")
@@ -204,7 +208,7 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
         for e in entries:
             if e.state is FAILED:
                 _value_of(e)
-    values = [_value_of(e) for e in entries]
+    values = [deserialize(e.value) for e in entries]  # (all ready: none failed)
     return values[0] if is_single else values
 
 

@@ -62,7 +62,7 @@ class RemoteFunction:
             blob, refs = None, ()
         task, returns = rt.new_task(self._task_name, self._function, blob, refs, self._num_returns,
                                     self._demand, "task", self._max_retries, self._retry_exceptions,
-                                    self._strategy, shape=self._shape)
+                                    self._strategy, None, None, self._shape)  # (positional: faster)
         rt.submit(task)
         return returns
 

@@ -439,8 +439,12 @@ class Runtime:
     def submit(self, task: Task) -> None:
         """Start a task's journey: wait for its arguments, then place it."""
         task.state = "waiting"
-        if not task.arg_entries:
-            self._deps_ready(task)
+        if not task.arg_entries:  # (_deps_ready, inlined for the common case)
+            if task.kind == "actor_task":
+                task.state = "ready"
+                task.actor.pump()
+            else:
+                self._place(task)
             return
         attempt = task.attempt
         pending = 0
@@ -491,12 +495,12 @@ class Runtime:
 
     def _place(self, task: Task) -> None:
         sched = self.sched
-        shape = task.shape or sched.shape(task)
+        q = sched.queue(task.shape or sched.shape(task))
         # Behind a queue of the same shape it waits its turn (FIFO), even if a node is free.
-        ns = None if sched.has_queue(shape) else sched.choose(task)
+        ns = None if q else sched.choose(task)
         if ns is None:
             task.state = "queued"
-            sched.enqueue(task, shape)
+            q.append(task)
             return
         self._assign(task, ns)
 

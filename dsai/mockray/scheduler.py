@@ -57,12 +57,14 @@ class NodeState:
         return self.node.name
 
     def acquire(self, demand: dict[str, float]) -> None:
+        avail = self.avail
         for k, v in demand.items():
-            self.avail[k] = self.avail.get(k, 0.0) - v
+            avail[k] = avail.get(k, 0.0) - v
 
     def release(self, demand: dict[str, float]) -> None:
+        avail = self.avail
         for k, v in demand.items():
-            self.avail[k] = self.avail.get(k, 0.0) + v
+            avail[k] = avail.get(k, 0.0) + v
 
     def take_worker(self) -> int:
         if self._free_workers:
@@ -116,8 +118,9 @@ class Scheduler:
             if not strategy.soft:
                 return None
         elif strategy != "SPREAD":
-            for ns in task.preferred_nodes():
-                if ns.alive and fits(ns.avail, demand):
+            # Without arguments to be near, the caller's node (the common case, short).
+            for ns in task.preferred_nodes() if task.arg_entries else (self.nodes[task.caller_node],):
+                if ns.node.alive and fits(ns.avail, demand):
                     return ns
         nodes = self.nodes
         n = len(nodes)
@@ -135,20 +138,18 @@ class Scheduler:
         key = strategy if (strategy is None or isinstance(strategy, str)) else (strategy.node_id, strategy.soft)
         return (tuple(sorted(task.demand.items())), key)
 
-    def has_queue(self, shape: tuple) -> bool:
-        q = self._queues.get(shape)
-        return bool(q)
-
-    def enqueue(self, task: "Task", shape: tuple) -> None:
+    def queue(self, shape: tuple) -> deque:
+        """The FIFO of queued tasks of one shape (append to queue one)."""
         q = self._queues.get(shape)
         if q is None:
             q = self._queues[shape] = deque()
-        q.append(task)
+        return q
 
     def take_for(self, ns: NodeState) -> "Task | None":
         """The oldest queued task that fits on `ns` now (removed from its queue)."""
         best_q, best_seq = None, None
-        for shape, q in self._queues.items():
+        avail = ns.avail
+        for q in self._queues.values():
             while q and q[0].state != "queued":  # cancelled or failed while queued
                 q.popleft()
             if not q:
@@ -160,7 +161,10 @@ class Scheduler:
             if strategy is not None and not isinstance(strategy, str):
                 if not strategy.soft and strategy.node_id != ns.node_id:
                     continue
-            if fits(ns.avail, head.demand):
+            for k, v in head.demand.items():  # fits(avail, head.demand), inlined
+                if avail.get(k, 0.0) + EPS < v:
+                    break
+            else:
                 best_q, best_seq = q, head.seq
         return best_q.popleft() if best_q is not None else None
 
