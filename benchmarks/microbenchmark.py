@@ -1,7 +1,9 @@
 """The rows of `ray microbenchmark`, on the simulator and (if installed) on real Ray.
 
 Prints operations per second for each backend and the ratio. Real Ray runs
-in a subprocess (DSAI_BACKEND=ray), so the two never share a process.
+in a subprocess (DSAI_BACKEND=ray), so the two never share a process. Each
+backend is measured twice, alternating, and each row keeps its best (a shared
+machine slows either one down for tens of seconds at a time).
 
     python benchmarks/microbenchmark.py            # both backends if ray is installed
     python benchmarks/microbenchmark.py --sim-only
@@ -54,8 +56,10 @@ def measure(scale: float) -> dict[str, float]:
 
     def wait_multiple_refs() -> None:  # ray_perf's: submit 1k tasks, wait for them one at a time
         not_ready = [small.remote() for _ in range(1000)]
+        fetch_local = True  # ray_perf asks to fetch once: Ray keeps fetching after wait returns
         for _ in range(1000):
-            _ready, not_ready = ray.wait(not_ready)
+            _ready, not_ready = ray.wait(not_ready, fetch_local=fetch_local)
+            fetch_local = False
 
     bodies = {
         "single client tasks sync": lambda: ray.get(small.remote()),
@@ -94,6 +98,10 @@ def real_ray(scale: float) -> dict[str, float] | None:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _best(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    return {k: max(v, b[k]) for k, v in a.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sim-only", action="store_true")
@@ -104,8 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     if args._child is not None:
         print(json.dumps(measure(args._child)))
         return 0
-    sim = measure(args.scale * 10)  # the simulator needs more ops for a stable rate
+    # On a shared machine either backend's rate can drop by up to 1.6x for tens of
+    # seconds, so each is measured twice, alternating (sim, Ray, sim, Ray), and
+    # each row keeps its best. The simulator needs more ops for a stable rate.
+    sim = measure(args.scale * 10)
     real = None if args.sim_only else real_ray(args.scale)
+    if real is not None:
+        sim = _best(sim, measure(args.scale * 10))
+        again = real_ray(args.scale)
+        real = _best(real, again) if again is not None else real
     source = "measured" if real else "reference (issue #2)"
     rows = []
     for name, *_ in ROWS:

@@ -221,19 +221,20 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
     if not isinstance(object_refs, list):
         raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
                         f"got {type(object_refs)}")
-    if timeout is not None and timeout < 0:
-        raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
-    _check_timeout(timeout)
+    if timeout is not None:
+        if timeout < 0:
+            raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
+        _check_timeout(timeout)
     if len(object_refs) == 0:
         return [], []
-    rt = _rt.runtime()
+    rt = _rt._runtime or _rt.runtime()
     driver = getattr(getcurrent(), "proc", None) is None
     memo = rt.wait_list
     if driver and memo is not None:
         rt.wait_list = None  # back only if this call leaves it consistent
         if 0 < num_returns <= len(object_refs) and memo.matches(rt, object_refs):
             # The list the last call returned: its refs and their uniqueness are checked already.
-            start = rt.sim.loop.now()
+            start = rt.clock._now
             try:
                 out = memo.wait(object_refs, num_returns, timeout, fetch_local)
             except BaseException:
@@ -243,7 +244,7 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
                 rt.wait_list = memo
                 return out
             if timeout is not None:  # what is left of it, for the long way
-                timeout = max(0.0, start + timeout - rt.sim.loop.now())
+                timeout = max(0.0, start + timeout - rt.clock._now)
         CHANGES.entries = None
     # wait is called in loops over long lists: each check below is one C-speed pass.
     try:

@@ -85,30 +85,30 @@ class WaitList:
              fetch_local: bool) -> tuple[list[ObjectRef], list[ObjectRef]] | None:
         """`ray.wait` on `refs` (which `matches`), or None: answer it the long way."""
         self.num, self.fetch_local, self.bail = num_returns, fetch_local, False
-        rt = self.rt
-        if not self.poll():
-            rt.drive(self, timeout)
-        if self.bail:
-            return None
-        heap, picked = self.heap, []
-        while heap and len(picked) < num_returns:
-            e = heap[0][1]
+        if CHANGES.entries or len(self.queued) < num_returns:
+            if not self.poll():
+                self.rt.drive(self, timeout)
+            if self.bail:
+                return None
+        heap, removed, queued, position = self.heap, self.removed, self.queued, self.position
+        mine = self.refs  # equal to refs: the picked ones are cut out of it in place
+        ready = []
+        while heap and len(ready) < num_returns:
+            i, e = heap[0]
             if not (e.state is FAILED or (e.state is READY and (
                     not fetch_local or e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations))):
-                return None  # lost, pending again, or to fetch first: the long way knows
-            picked.append(heappop(heap))
-        if not picked:
-            return [], list(refs)
-        removed, queued, position = self.removed, self.queued, self.position
-        at = [i - bisect_left(removed, i) for i, _ in picked]  # where they are in today's list
-        for i, e in picked:
+                return None  # lost, pending again, or to fetch first: the long way knows (and we are dropped)
+            heappop(heap)
+            # Picked in list order: its place in today's list, after the ones picked before it.
+            j = i - bisect_left(removed, i)
             insort(removed, i)
             queued.discard(e)
             del position[e]
-        mine = self.refs  # equal to refs: cut the picked ones out of it in place
-        for j in reversed(at):
+            ready.append(refs[j + len(ready)])  # (refs still holds this call's earlier picks)
             del mine[j]
-        return [refs[j] for j in at], mine[:]
+        if not ready:
+            return [], list(refs)
+        return ready, mine[:]
 
     def __repr__(self) -> str:
         return f"WaitList({len(self.refs)} refs, {len(self.queued)} done, {len(self.removed)} taken)"

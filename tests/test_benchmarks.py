@@ -1,0 +1,27 @@
+"""The benchmark scripts run and print what they promise (their figures are not checked: speed
+goals live in benchmarks/, not in timed tests)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def test_microbenchmark_prints_every_row_of_ray_microbenchmark():
+    out = subprocess.run([sys.executable, str(BENCH / "microbenchmark.py"), "--sim-only", "--scale", "0.01",
+                          "--json"], capture_output=True, text=True, check=True, timeout=300).stdout
+    rows = json.loads(out)["rows"]
+    assert [r["row"] for r in rows] == [
+        "single client tasks sync", "single client tasks async", "1:1 actor calls sync",
+        "1:1 actor calls async", "single client put+get", "single client wait 1k refs"]
+    assert all(r["sim_ops_s"] > 0 for r in rows)
+
+
+def test_scale_benchmark_reports_the_makespan_theory_predicts():
+    out = subprocess.run([sys.executable, str(BENCH / "scale.py"), "--tasks", "2000", "--nodes", "7"],
+                         capture_output=True, text=True, check=True, timeout=300).stdout
+    tasks, nodes, _wall, _us, makespan, _mib = out.strip().splitlines()[-1].replace(",", "").split()
+    assert (int(tasks), int(nodes), float(makespan)) == (2000, 7, 286.0)  # ceil(2000 / 7) one-second rounds
+    assert "expected" not in out
