@@ -153,6 +153,7 @@ def _make_remote(fn_or_cls: Any, options: dict[str, Any]) -> Any:
 
 
 _JUST_REFS = frozenset({ObjectRef})
+_state = operator.attrgetter("state")
 
 
 def _check_timeout(timeout: Any) -> None:
@@ -190,7 +191,7 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
         refs = [object_refs]
     elif isinstance(object_refs, list):
         refs = object_refs
-        if not set(map(type, refs)) <= _JUST_REFS:  # (one C-speed pass in the common case)
+        if not _only_refs(refs):
             for r in refs:
                 if not isinstance(r, ObjectRef):
                     raise TypeError(f"Attempting to call `get` on the value {r!r}, which is not an "
@@ -201,15 +202,32 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
     _check_timeout(timeout)
     rt = _rt.runtime()
     entries = [r._entry or rt.entry(r) for r in refs]
-    w = rt.wait_for(entries, len(entries), timeout, fetch_local=True, stop_on_error=True)
-    if not w.satisfied():
-        raise GetTimeoutError("Get timed out: some object(s) not ready.")
-    if w.failed:  # raise the first error in list order, as Ray does
-        for e in entries:
-            if e.state is FAILED:
-                _value_of(e)
-    values = [deserialize(e.value) for e in entries]  # (all ready: none failed)
+    deadline = None if timeout is None else rt.clock._now + timeout
+    waiting = entries
+    while True:
+        left = None if deadline is None else max(0.0, deadline - rt.clock._now)
+        w = rt.wait_for(waiting, len(waiting), left, fetch_local=True, stop_on_error=True)
+        if not w.satisfied():
+            raise GetTimeoutError("Get timed out: some object(s) not ready.")
+        if w.failed:  # raise the first error in list order, as Ray does
+            for e in entries:
+                if e.state is FAILED:
+                    _value_of(e)
+        if list(map(_state, entries)).count(READY) == len(entries):  # (C speed)
+            break
+        # Counted early, then lost with a node (or its rebuild failed) while the
+        # rest ran: wait for those again, which rebuilds them or raises.
+        waiting = [e for e in entries if e.state is not READY]
+    values = [deserialize(e.value) for e in entries]
     return values[0] if is_single else values
+
+
+def _only_refs(values: list) -> bool:
+    """True if every item is an ObjectRef (one C-speed pass in the common case)."""
+    try:
+        return set(map(type, values)) <= _JUST_REFS
+    except TypeError:  # an unhashable type (a metaclass with __eq__): check one by one
+        return all(isinstance(v, ObjectRef) for v in values)
 
 
 def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float | None = None,

@@ -54,6 +54,14 @@ def test_get_on_non_refs(ray):
     with pytest.raises(TypeError, match="Attempting to call `get` on the value 2, which is not an ray.ObjectRef"):
         ray.get([ray.put(1), 2])
 
+    class Unhashable(type):  # a metaclass with __eq__ and no __hash__: its classes are unhashable
+        def __eq__(cls, other):
+            return cls is other
+
+    odd = Unhashable("Odd", (), {})()
+    with pytest.raises(TypeError, match="Attempting to call `get` on the value <.*Odd object"):
+        ray.get([ray.put(1), odd])
+
 
 def test_num_returns(ray):
     @ray.remote(num_returns=2)

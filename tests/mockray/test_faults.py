@@ -7,6 +7,7 @@ import pytest
 
 import dsai.mockray as ray
 import dsai.sim as sim
+from dsai.mockray.runtime import runtime
 from dsai.mockray.exceptions import (ActorDiedError, NodeDiedError, ObjectLostError,
                                      RayActorError, WorkerCrashedError)
 
@@ -176,3 +177,29 @@ def test_argument_lost_while_the_task_queued_fails_it_with_that_error(cluster):
     sim.after(1.0, sim.kill_node, "node-1")
     with pytest.raises(ray.exceptions.ObjectReconstructionFailedError):
         ray.get(queued)
+
+
+def test_object_lost_after_get_counted_it_is_not_returned(cluster):
+    # get([b, s]) counts b at once (it is on the driver's node); the node then
+    # dies while s runs. get must not hand back the lost copy: it asks for b
+    # again, which raises why it cannot be rebuilt. (Only the driver can see
+    # this: a worker's copies die with the worker.)
+    cluster(2)
+    b = big.options(max_retries=0).remote()
+    ray.wait([b])
+    assert runtime().entry(b).locations == (0,)
+    s = slow.options(**on(1)).remote(1, 5.0)
+    sim.at(1.0, sim.kill_node, "head")
+    with pytest.raises(ObjectLostError):
+        ray.get([b, s])
+
+
+def test_get_raises_the_error_of_an_object_whose_rebuild_failed_after_it_was_counted(cluster):
+    cluster(2)
+    b = big.options(**on(0)).remote()  # pinned to the head: it cannot be rebuilt elsewhere
+    ray.wait([b])
+    s = slow.options(**on(1)).remote(1, 5.0)
+    sim.at(1.0, sim.kill_node, "head")
+    sim.at(2.0, lambda: total.options(**on(1)).remote(b))  # someone else asks for b: the rebuild fails
+    with pytest.raises(ray.exceptions.TaskUnschedulableError, match="n0"):
+        ray.get([b, s])

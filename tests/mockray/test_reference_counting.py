@@ -218,6 +218,16 @@ def test_young_generation_threshold_is_raised_while_a_cluster_runs_and_restored_
         assert gc.get_threshold() == (50_000, 5, 5)
         ray.shutdown()
         assert gc.get_threshold() == (50_000, 5, 5)
+        gc.set_threshold(0)  # collection switched off stays off
+        ray.init(num_cpus=1)
+        assert gc.get_threshold()[0] == 0
+        ray.shutdown()
+        assert gc.get_threshold()[0] == 0
+        gc.set_threshold(700, 10, 10)
+        ray.init(num_cpus=1)
+        gc.set_threshold(300, 10, 10)  # changed by the program while the cluster runs: kept
+        ray.shutdown()
+        assert gc.get_threshold() == (300, 10, 10)
     finally:
         ray.shutdown()
         gc.set_threshold(*before)
