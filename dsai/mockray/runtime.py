@@ -562,18 +562,6 @@ class Runtime:
         task.attempt += 1
         task.start = self.clock._now
 
-    def _run(self, task: Task, proc: Process) -> NodeState | None:
-        """Run one task or call to its end inside its worker `proc` and book it
-        (`_end`); what a reusing worker (`_work`, `_serve`) does per task."""
-        try:
-            result, error = self._execute(task), None
-        except Killed:
-            raise  # the worker died: whoever killed it deals with the task
-        except BaseException as e:  # the task's own error: the worker carries on
-            result, error = None, e
-        task.proc = proc.context = None
-        return self._end(task, proc, False, result, error)
-
     # -- actors that run one call at a time ---------------------------------------------------
     def _serve_start(self, task: Task) -> None:
         self._begin(task)
@@ -587,8 +575,37 @@ class Runtime:
         queue) for each; a call that blocks blocks the worker, as it would anyway."""
         proc = task.proc
         left = REUSE_LIMIT
+        here = actor.node.node.id  # (a call never outlives its actor's node: its death kills this process)
+        clock = self.clock
+        timeline = self.timeline_events
         while True:
-            self._run(task, proc)
+            try:
+                results, error = self._execute(task), None
+            except Killed:
+                raise  # the worker died: whoever killed it deals with the call
+            except BaseException as e:  # the call's own error: the actor carries on
+                results, error = None, e
+            task.proc = proc.context = None
+            if error is None and task.num_returns == 1 and task.caller_node == here:
+                # _end and _succeed, flattened for the common call: one result, kept here.
+                self.tasks_run = n = self.tasks_run + 1
+                if not n & 0x3FFF:
+                    _gc_policy.checkpoint(n + self._put_seq + self._seq)
+                now = clock._now
+                if self.record_timeline:
+                    timeline.append((task.name, task.id, actor.id, here, task.worker, task.start, now,
+                                     task.attempt - 1, "ok"))
+                actor.running.pop(task.seq, None)
+                task.state = "finished"
+                if task.children:
+                    task.children = None
+                task.returns[0].set_value(results[0], here, now)
+                if not task.unreleased:
+                    task.release_args()
+                if actor.mailbox and actor.server is None:
+                    actor.pump()
+            else:
+                self._end(task, proc, False, results, error)
             # A cancelled call was interrupted where it blocked: the event that
             # would have resumed it (a sleep's end, a wake) may still come, so
             # this process must not run anything else.
@@ -596,7 +613,9 @@ class Runtime:
             task = actor.next_call() if left > 0 else None
             if task is None:
                 return  # (_served starts the next call in a new process, if one waits)
-            self._begin(task)
+            task.state = "running"  # (_begin, inlined)
+            task.attempt += 1
+            task.start = clock._now
             task.proc, proc.context, proc.name = proc, task, task.name
 
     def _served(self, proc: Process) -> None:
@@ -709,8 +728,39 @@ class Runtime:
         if zero-time tasks keep coming)."""
         proc = task.proc
         left = REUSE_LIMIT
+        clock = self.clock
+        timeline = self.timeline_events
         while True:
-            ns = self._run(task, proc)
+            try:
+                results, error = self._execute(task), None
+            except Killed:
+                raise  # the worker died: whoever killed it deals with the task
+            except BaseException as e:  # the task's own error: the worker carries on
+                results, error = None, e
+            task.proc = proc.context = None
+            ns = task.node
+            here = ns.node.id
+            if error is None and task.num_returns == 1 and task.caller_node == here and not task.released_cpu:
+                # _end and _succeed, flattened for the common task: one result, kept here.
+                self.tasks_run = n = self.tasks_run + 1
+                if not n & 0x3FFF:
+                    _gc_policy.checkpoint(n + self._put_seq + self._seq)
+                now = clock._now
+                if self.record_timeline:
+                    timeline.append((task.name, task.id, None, here, task.worker, task.start, now,
+                                     task.attempt - 1, "ok"))
+                ns.running.pop(task.seq, None)
+                ns.release(task.hold)
+                ns.give_worker(task.worker)
+                task.node = None
+                task.state = "finished"
+                if task.children:
+                    task.children = None
+                task.returns[0].set_value(results[0], here, now)
+                if not task.unreleased:
+                    task.release_args()
+            else:
+                ns = self._end(task, proc, False, results, error)
             left = 0 if task.cancel_requested else left - 1  # (see _serve)
             task = self._dispatch(ns, reuse=left > 0)
             if task is None:
