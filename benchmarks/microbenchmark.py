@@ -1,9 +1,11 @@
 """The rows of `ray microbenchmark`, on the simulator and (if installed) on real Ray.
 
-Prints operations per second for each backend and the ratio. Real Ray runs
-in a subprocess (DSAI_BACKEND=ray), so the two never share a process. Each
-backend is measured twice, alternating, and each row keeps its best (a shared
-machine slows either one down for tens of seconds at a time).
+Prints operations per second for each backend and the ratio. Each backend
+runs in its own process (real Ray with DSAI_BACKEND=ray), started once; the
+parent asks them for one timing of one row at a time, alternating (simulator,
+Ray, simulator, Ray, ...) for several rounds, and keeps each row's best. So
+the two rates of a row are taken seconds apart, under the same load: on a
+shared machine either one can drop by up to 1.6x for tens of seconds.
 
     python benchmarks/microbenchmark.py            # both backends if ray is installed
     python benchmarks/microbenchmark.py --sim-only
@@ -13,10 +15,12 @@ machine slows either one down for tens of seconds at a time).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 # (row, calls per timing, ops per call): each call is what `ray microbenchmark`
@@ -35,7 +39,11 @@ REFERENCE = {"single client tasks sync": 600, "single client tasks async": 2200,
              "single client put+get": 1600}
 
 
-def measure(scale: float) -> dict[str, float]:
+ROUNDS = 5  # timings of each row per backend, interleaved
+
+
+def _bodies() -> dict:
+    """Start the backend and return each row's timed body (what ray_perf.py times)."""
     from dsai import ray
 
     kwargs = {"include_dashboard": False, "log_to_driver": False} if os.environ.get("DSAI_BACKEND") == "ray" else {}
@@ -61,7 +69,7 @@ def measure(scale: float) -> dict[str, float]:
             _ready, not_ready = ray.wait(not_ready, fetch_local=fetch_local)
             fetch_local = False
 
-    bodies = {
+    return {
         "single client tasks sync": lambda: ray.get(small.remote()),
         "single client tasks async": lambda: ray.get([small.remote() for _ in range(1000)]),
         "1:1 actor calls sync": lambda: ray.get(a.small.remote()),
@@ -69,37 +77,70 @@ def measure(scale: float) -> dict[str, float]:
         "single client put+get": lambda: ray.get(ray.put(b"x")),
         "single client wait 1k refs": wait_multiple_refs,
     }
-    out = {}
-    for name, calls, per_call in ROWS:
-        calls = max(1, int(calls * scale))
+
+
+def serve(scale: float) -> None:
+    """The child: time one row per line read from stdin, print its ops/s."""
+    bodies = _bodies()
+    sizes = {name: (max(1, int(calls * scale)), per_call) for name, calls, per_call in ROWS}
+    print("ready", flush=True)
+    for line in sys.stdin:
+        name = line.strip()
+        calls, per_call = sizes[name]
         body = bodies[name]
-        best = 0.0
-        for _ in range(5):  # best of five: the machine is shared
-            t0 = time.perf_counter()
-            for _ in range(calls):
-                body()
-            best = max(best, calls * per_call / (time.perf_counter() - t0))
-        out[name] = best
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            body()
+        print(calls * per_call / (time.perf_counter() - t0), flush=True)
+    from dsai import ray
+
     ray.shutdown()
-    return out
 
 
-def real_ray(scale: float) -> dict[str, float] | None:
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        return None
-    env = dict(os.environ, DSAI_BACKEND="ray")
-    proc = subprocess.run([sys.executable, __file__, "--_child", str(scale)], env=env,
-                          capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:
-        print("real Ray run failed:\n" + proc.stderr[-2000:], file=sys.stderr)
-        return None
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+class Backend:
+    """One backend in a child process, timing rows on request."""
+
+    def __init__(self, name: str, scale: float, env: dict[str, str]) -> None:
+        self.name = name
+        self.log = tempfile.TemporaryFile("w+")  # (a pipe nobody reads could fill and block it)
+        self.proc = subprocess.Popen([sys.executable, __file__, "--_serve", str(scale)], env=env, text=True,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log)
+        self._expect("ready")
+
+    def _expect(self, what: str) -> str:
+        line = self.proc.stdout.readline().strip()
+        if not line or (what and line != what):
+            self.proc.kill()
+            self.log.seek(0)
+            raise RuntimeError(f"the {self.name} benchmark process failed:\n" + self.log.read()[-2000:])
+        return line
+
+    def time(self, row: str) -> float:
+        self.proc.stdin.write(row + "\n")
+        self.proc.stdin.flush()
+        return float(self._expect(""))
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=120)
 
 
-def _best(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
-    return {k: max(v, b[k]) for k, v in a.items()}
+def measure(sim_scale: float, ray_scale: float | None) -> tuple[dict[str, float], dict[str, float] | None]:
+    """Best ops/s per row for the simulator and (if `ray_scale`) real Ray, interleaved."""
+    backends = [Backend("simulator", sim_scale, {k: v for k, v in os.environ.items() if k != "DSAI_BACKEND"})]
+    if ray_scale is not None:
+        try:
+            backends.append(Backend("real Ray", ray_scale, dict(os.environ, DSAI_BACKEND="ray")))
+        except RuntimeError as e:
+            print(e, file=sys.stderr)
+    best: list[dict[str, float]] = [{name: 0.0 for name, *_ in ROWS} for _ in backends]
+    for _ in range(ROUNDS):
+        for name, *_ in ROWS:
+            for b, rates in zip(backends, best):
+                rates[name] = max(rates[name], b.time(name))
+    for b in backends:
+        b.close()
+    return best[0], (best[1] if len(best) > 1 else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,20 +148,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sim-only", action="store_true")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every row's op count")
-    ap.add_argument("--_child", type=float, help=argparse.SUPPRESS)
+    ap.add_argument("--_serve", type=float, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if args._child is not None:
-        print(json.dumps(measure(args._child)))
+    if args._serve is not None:
+        serve(args._serve)
         return 0
-    # On a shared machine either backend's rate can drop by up to 1.6x for tens of
-    # seconds, so each is measured twice, alternating (sim, Ray, sim, Ray), and
-    # each row keeps its best. The simulator needs more ops for a stable rate.
-    sim = measure(args.scale * 10)
-    real = None if args.sim_only else real_ray(args.scale)
-    if real is not None:
-        sim = _best(sim, measure(args.scale * 10))
-        again = real_ray(args.scale)
-        real = _best(real, again) if again is not None else real
+    has_ray = not args.sim_only and importlib.util.find_spec("ray") is not None
+    # The simulator needs more ops per timing for a stable rate.
+    sim, real = measure(args.scale * 10, args.scale if has_ray else None)
     source = "measured" if real else "reference (issue #2)"
     rows = []
     for name, *_ in ROWS:
