@@ -577,7 +577,6 @@ class Runtime:
         left = REUSE_LIMIT
         here = actor.node.node.id  # (a call never outlives its actor's node: its death kills this process)
         clock = self.clock
-        timeline = self.timeline_events
         while True:
             try:
                 results, error = self._execute(task), None
@@ -587,21 +586,8 @@ class Runtime:
                 results, error = None, e
             task.proc = proc.context = None
             if error is None and task.num_returns == 1 and task.caller_node == here:
-                # _end and _succeed, flattened for the common call: one result, kept here.
-                self.tasks_run = n = self.tasks_run + 1
-                if not n & 0x3FFF:
-                    _gc_policy.checkpoint(n + self._put_seq + self._seq)
-                now = clock._now
-                if self.record_timeline:
-                    timeline.append((task.name, task.id, actor.id, here, task.worker, task.start, now,
-                                     task.attempt - 1, "ok"))
                 actor.running.pop(task.seq, None)
-                task.state = "finished"
-                if task.children:
-                    task.children = None
-                task.returns[0].set_value(results[0], here, now)
-                if not task.unreleased:
-                    task.release_args()
+                self._finished(task, results[0], here, actor.id)
                 if actor.mailbox and actor.server is None:
                     actor.pump()
             else:
@@ -719,6 +705,24 @@ class Runtime:
             self._succeed(task, result, ns)
         return ns
 
+    def _finished(self, task: Task, result: Serialized, here: int, actor_id: str | None) -> None:
+        """Book an attempt that ended well with one result kept on `here`, its
+        caller's node: what `_end` and `_succeed` do for the common task or call,
+        in one step (reusing workers, `_work` and `_serve`, call it per task)."""
+        self.tasks_run = n = self.tasks_run + 1
+        if not n & 0x3FFF:
+            _gc_policy.checkpoint(n + self._put_seq + self._seq)
+        now = self.clock._now
+        if self.record_timeline:
+            self.timeline_events.append((task.name, task.id, actor_id, here, task.worker, task.start, now,
+                                         task.attempt - 1, "ok"))
+        task.state = "finished"
+        if task.children:
+            task.children = None
+        task.returns[0].set_value(result, here, now)
+        if not task.unreleased:
+            task.release_args()
+
     def _work(self, task: Task) -> None:
         """A task's worker process. When its task ends it takes the next task
         queued for its node, if that fits now with its arguments at hand, and
@@ -728,8 +732,6 @@ class Runtime:
         if zero-time tasks keep coming)."""
         proc = task.proc
         left = REUSE_LIMIT
-        clock = self.clock
-        timeline = self.timeline_events
         while True:
             try:
                 results, error = self._execute(task), None
@@ -741,24 +743,11 @@ class Runtime:
             ns = task.node
             here = ns.node.id
             if error is None and task.num_returns == 1 and task.caller_node == here and not task.released_cpu:
-                # _end and _succeed, flattened for the common task: one result, kept here.
-                self.tasks_run = n = self.tasks_run + 1
-                if not n & 0x3FFF:
-                    _gc_policy.checkpoint(n + self._put_seq + self._seq)
-                now = clock._now
-                if self.record_timeline:
-                    timeline.append((task.name, task.id, None, here, task.worker, task.start, now,
-                                     task.attempt - 1, "ok"))
                 ns.running.pop(task.seq, None)
                 ns.release(task.hold)
                 ns.give_worker(task.worker)
                 task.node = None
-                task.state = "finished"
-                if task.children:
-                    task.children = None
-                task.returns[0].set_value(results[0], here, now)
-                if not task.unreleased:
-                    task.release_args()
+                self._finished(task, results[0], here, None)
             else:
                 ns = self._end(task, proc, False, results, error)
             left = 0 if task.cancel_requested else left - 1  # (see _serve)
