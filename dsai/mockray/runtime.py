@@ -496,6 +496,8 @@ class Runtime:
     def _place(self, task: Task) -> None:
         sched = self.sched
         q = sched.queue(task.shape or sched.shape(task))
+        while q and q[0].state != "queued":  # (cancelled or failed while queued)
+            q.popleft()
         # Behind a queue of the same shape it waits its turn (FIFO), even if a node is free.
         ns = None if q else sched.choose(task)
         if ns is None:
@@ -751,7 +753,7 @@ class Runtime:
             else:
                 ns = self._end(task, proc, False, results, error)
             left = 0 if task.cancel_requested else left - 1  # (see _serve)
-            task = self._dispatch(ns, reuse=left > 0)
+            task = self._dispatch(ns, task.hold if left > 0 else None)
             if task is None:
                 return
             task.proc, proc.context, proc.name = proc, task, task.name
@@ -822,10 +824,11 @@ class Runtime:
         if task.kind == "actor_creation":
             task.actor.creation_failed(error)
 
-    def _dispatch(self, ns: NodeState, reuse: bool = False) -> Task | None:
+    def _dispatch(self, ns: NodeState, freed: dict[str, float] | None = None) -> Task | None:
         """Give a node's free resources to the oldest queued tasks that fit.
-        With `reuse` (a worker that just finished asks), the first plain task
-        whose arguments are at hand is returned for that worker to run, started."""
+        A worker that just finished a task asks with the resources it `freed`:
+        the first plain task whose arguments are at hand is returned for that
+        worker to run, started."""
         if not ns.alive:
             return None
         inline = None
@@ -833,13 +836,18 @@ class Runtime:
             task = self.sched.take_for(ns)
             if task is None:
                 return inline
-            if reuse and inline is None and task.kind == "task" and (
+            if freed is not None and inline is None and task.kind == "task" and (
                     not task.arg_entries or all(self.is_local(e, ns.node.id) for e in task.arg_entries)):
-                ns.acquire(task.hold)
+                hold = task.hold
+                ns.acquire(hold)
                 task.node = ns
                 ns.running[task.seq] = task
                 self._begin(task)
                 task.worker = ns.take_worker()
+                if hold is freed:
+                    # It takes back just what was freed, and before that nothing
+                    # queued fitted (every release dispatches): nothing else fits now.
+                    return task
                 inline = task
             else:
                 self._assign(task, ns)
