@@ -55,6 +55,7 @@ class ActorState:
         # One-call-at-a-time actors run consecutive calls in one worker process,
         # as Ray's actor worker does: this is it while it serves (Runtime._serve).
         self.server: Any = None
+        self.idle: Any = None  # the serving worker while it waits for the next call
         self.kill_pending = False  # it called ray.kill on itself; the kill comes after the call
         self.id_suffix = bytes.fromhex(actor_id[:24]) + bytes.fromhex(actor_id[24:32])  # of its calls' task ids
         self.method_names: dict[str, str] = {}  # method -> task name, "Class.method"
@@ -120,6 +121,7 @@ class ActorState:
         self.kill_pending = False
         if self.state == DEAD:
             return
+        self.stop_idle_server()
         can_restart = allow_restart and (self.max_restarts == -1 or self.num_restarts < self.max_restarts)
         creation = self.creation
         if creation.proc is not None and not creation.proc.done:
@@ -152,6 +154,12 @@ class ActorState:
         self.mailbox.extendleft(reversed(retry))
         creation.node = None
         self.rt.submit(creation)
+
+    def stop_idle_server(self) -> None:
+        """End the serving worker that waits for a call (its actor died, or the cluster shuts down)."""
+        idle, self.idle = self.idle, None
+        if idle is not None and not idle.done:
+            self.rt.sim.kill(idle)
 
     def on_node_death(self, ns: Any) -> None:
         self.crash(f"The actor died because its node {ns.name} (ID {ns.node_id}) died.", allow_restart=True)

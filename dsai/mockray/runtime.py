@@ -34,7 +34,7 @@ from dsai.mockray.serialization import SCALARS, Serialized, serialize_scalar, de
 from dsai.mockray.task import DONE_STATES, Task, unpack_args
 from dsai.sim import Simulation
 from dsai.sim.network import NetworkConfig
-from dsai.sim.process import Killed, Process, current_process
+from dsai.sim.process import Killed, Process, current_process, suspend
 from dsai.sim.simulation import set_current
 
 __all__ = ["Runtime", "runtime", "runtime_or_none", "INLINE_THRESHOLD"]
@@ -567,14 +567,24 @@ class Runtime:
     # -- actors that run one call at a time ---------------------------------------------------
     def _serve_start(self, task: Task) -> None:
         self._begin(task)
+        actor = task.actor
+        idle = actor.idle
+        if idle is not None:  # its worker waits for a call (see _serve): hand it this one
+            actor.idle = None
+            actor.server = task.proc = idle
+            idle.context, idle.name = task, task.name
+            self.sim.loop.call_soon(self.sim.resume, idle, task)
+            return
         # Started as the next event, never at once: the actor must know its server
         # before the server runs (a call that ends at once pumps the mailbox).
-        task.actor.server = self._launch(task, self._serve, (task.actor, task), self._served, now=False)
+        actor.server = self._launch(task, self._serve, (actor, task), self._served, now=False)
 
     def _serve(self, actor: Any, task: Task) -> None:
         """The worker of an actor with max_concurrency=1: runs its calls back to back while
         the next one is ready, without a new process (and a trip through the event
-        queue) for each; a call that blocks blocks the worker, as it would anyway."""
+        queue) for each; a call that blocks blocks the worker, as it would anyway.
+        With nothing left to run it waits for the next call (`_serve_start` wakes
+        it), as Ray's actor worker does, rather than end and be launched again."""
         proc = task.proc
         left = REUSE_LIMIT
         here = actor.node.node.id  # (a call never outlives its actor's node: its death kills this process)
@@ -600,7 +610,12 @@ class Runtime:
             left = 0 if task.cancel_requested else left - 1
             task = actor.next_call() if left > 0 else None
             if task is None:
-                return  # (_served starts the next call in a new process, if one waits)
+                if left <= 0 or actor.mailbox or actor.state != "ALIVE" or actor.kill_pending:
+                    return  # (_served starts the next call in a new process, if one waits)
+                actor.server, actor.idle = None, proc
+                task = suspend(("idle", actor))  # the next call, begun (or Killed: see ActorState.crash)
+                left = REUSE_LIMIT
+                continue
             task.state = "running"  # (_begin, inlined)
             task.attempt += 1
             task.start = clock._now
@@ -1070,6 +1085,8 @@ class Runtime:
                           "(re-run the cell that created it).")
         for e in list(self.objects.values()):  # (dropping a value may release what it holds)
             e.value, e.error, e.state, e.callbacks, e.locations = None, gone, FAILED, None, ()
+        for actor in self.actors.values():
+            actor.stop_idle_server()
         for ns in self.nodes:
             for task in list(ns.running.values()):
                 if task.proc is not None and not task.proc.done:

@@ -1,5 +1,6 @@
 """Workers are reused: a finished task's worker runs the next queued task, and an
-actor that runs one call at a time serves its queued calls back to back.
+actor that runs one call at a time serves its queued calls back to back, and
+waits in the same worker for the next call once none is left.
 
 These pin down what that must not change: every task and call still fails,
 retries, cancels and dies on its own, in order, with its own timeline event;
@@ -296,3 +297,66 @@ def test_an_actor_that_kills_itself_finishes_the_call_then_dies(sim_ray):
         ray.get(queued)
     with pytest.raises(ActorDiedError):
         ray.get(m.ping.remote())
+
+
+_served_by = []  # the simulated process that ran each Worker.whoami call (the actor runs in-process)
+
+
+@ray.remote(max_restarts=1)
+class Worker:
+    def __init__(self):
+        self.calls = 0
+
+    def whoami(self):
+        from dsai.sim.process import current_process
+
+        _served_by.append(current_process())
+        self.calls += 1
+        return self.calls
+
+
+def test_an_idle_actor_worker_waits_for_the_next_call_in_the_same_process(sim_ray):
+    _served_by.clear()
+    w = Worker.remote()
+    assert [ray.get(w.whoami.remote()) for _ in range(3)] == [1, 2, 3]  # one call at a time, idle between
+    assert len(set(map(id, _served_by))) == 1 and not _served_by[0].done
+    calls = [e for e in ray.timeline() if e["name"] == "task::Worker.whoami"]
+    assert len(calls) == 3 and len({e["tid"] for e in calls}) == 1
+
+
+def test_killing_an_idle_actor_ends_its_waiting_worker(sim_ray):
+    _served_by.clear()
+    w = Worker.remote()
+    ray.get(w.whoami.remote())
+    idle = _served_by[0]
+    ray.kill(w, no_restart=False)  # restarts: fresh state, a new worker process
+    assert idle.done and idle.killed
+    assert ray.get(w.whoami.remote()) == 1
+    assert _served_by[1] is not idle
+    ray.kill(w)
+    assert _served_by[1].done
+    with pytest.raises(ActorDiedError):
+        ray.get(w.whoami.remote())
+
+
+def test_an_idle_actor_on_a_dead_node_restarts_elsewhere(cluster):
+    from dsai.mockray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    rt = cluster(2, cpus=1)
+    _served_by.clear()
+    w = Worker.options(scheduling_strategy=NodeAffinitySchedulingStrategy(rt.nodes[1].node_id, soft=True)).remote()
+    assert ray.get([w.whoami.remote(), w.whoami.remote()]) == [1, 2]
+    sim.kill_node("node-1")
+    assert _served_by[0].killed
+    assert ray.get(w.whoami.remote()) == 1  # restarted on the head: fresh state, a new worker
+    assert _served_by[2].node.name == "head"
+
+
+def test_shutdown_ends_idle_actor_workers(sim_ray):
+    _served_by.clear()
+    w = Worker.remote()
+    ray.get(w.whoami.remote())
+    ray.shutdown()
+    assert _served_by[0].killed
+    ray.init(num_cpus=1)
+    assert ray.get(Worker.remote().whoami.remote()) == 1
