@@ -57,7 +57,8 @@ class ObjectEntry:
         # Kept small for the garbage collector, which rescans every live entry:
         # a tuple of ints (untracked once scanned), lists only while needed.
         self.locations: tuple[int, ...] = ()  # node ids holding a copy; the first is the primary
-        self.callbacks: list[Callable[["ObjectEntry"], Any]] | None = None
+        # Who waits for it: None, one callable (the common case: no list to make), or a list.
+        self.callbacks: Callable[["ObjectEntry"], Any] | list[Callable[["ObjectEntry"], Any]] | None = None
         self.creator = creator  # the task whose return this is (lineage), None for put
         self.fetching: dict[int, list[Callable[[], Any]]] | None = None  # node -> transfer waiters
         self.created_at: float | None = None
@@ -75,19 +76,30 @@ class ObjectEntry:
         """Call `fn(entry)` once the object is ready or failed (now, if it is)."""
         if self.state is READY or self.state is FAILED:
             fn(self)
-        elif self.callbacks is None:
-            self.callbacks = [fn]
         else:
-            self.callbacks.append(fn)
+            self.add_callback(fn)
+
+    def add_callback(self, fn: Callable[["ObjectEntry"], Any]) -> None:
+        cbs = self.callbacks
+        if cbs is None:
+            self.callbacks = fn
+        elif type(cbs) is list:
+            cbs.append(fn)
+        else:
+            self.callbacks = [cbs, fn]
 
     def _fire(self) -> None:
         log = CHANGES.entries
         if log is not None:
             log.append(self)
-        callbacks, self.callbacks = self.callbacks, None
-        if callbacks:
-            for fn in callbacks:
-                fn(self)
+        callbacks = self.callbacks
+        if callbacks is not None:
+            self.callbacks = None
+            if type(callbacks) is list:
+                for fn in callbacks:
+                    fn(self)
+            else:
+                callbacks(self)
 
     def set_value(self, value: Serialized, node: int, now: float) -> None:
         self.value, self.error, self.state = value, None, READY
@@ -100,8 +112,11 @@ class ObjectEntry:
         callbacks = self.callbacks
         if callbacks is not None:
             self.callbacks = None
-            for fn in callbacks:
-                fn(self)
+            if type(callbacks) is list:
+                for fn in callbacks:
+                    fn(self)
+            else:
+                callbacks(self)
 
     def set_error(self, error: BaseException, node: int, now: float) -> None:
         self.value, self.error, self.state = None, error, FAILED

@@ -152,11 +152,10 @@ class _Waiter:
         for e in pending:
             st = e.state
             if st is PENDING:
-                cbs = e.callbacks
-                if cbs is None:
-                    e.callbacks = [self]
+                if e.callbacks is None:
+                    e.callbacks = self
                 else:
-                    cbs.append(self)
+                    e.add_callback(self)
             elif st is READY:
                 self(e)  # ready elsewhere: fetch it
             else:
