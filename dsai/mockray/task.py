@@ -67,19 +67,16 @@ def unpack_args(blob: Serialized | None, values: list[Any]) -> tuple[tuple, dict
 class Task:
     """A unit of remote work and the bookkeeping Ray keeps for it."""
 
-    # Hot fields are slots, set in __init__; rarely-set ones live in a lazily
-    # created __dict__ and default to the class attributes below, so a task
-    # costs one allocation and a dozen stores (a million tasks are submitted
-    # in the scale benchmark).
+    # Fields read for every task are slots, set in __init__ (a million tasks are
+    # submitted in the scale benchmark); rarely used ones live in a lazily
+    # created __dict__ and default to the class attributes below.
     __slots__ = ("seq", "id", "name", "fn", "args_blob", "arg_entries", "returns", "num_returns",
                  "demand", "hold", "max_retries", "retry_exceptions", "retries_left", "attempt",
                  "state", "node", "proc", "actor", "method", "caller_node", "strategy", "start",
-                 "worker", "kind", "rt", "shape", "unreleased", "__dict__")
+                 "worker", "kind", "rt", "shape", "unreleased", "children", "cancel_requested",
+                 "released_cpu", "__dict__")
 
     deps_pending = 0
-    cancel_requested = False
-    released_cpu = False
-    children: "list[Task] | None" = None  # tasks it submitted (for recursive cancel)
 
     def __init__(self, rt: Any, seq: int, task_id: bytes, name: str, fn: Callable[..., Any] | None,
                  args_blob: Serialized | None, arg_refs: "list[ObjectRef] | tuple", num_returns: int,
@@ -116,6 +113,10 @@ class Task:
         self.worker = -1
         self.kind = kind  # "task", "actor_creation", "actor_task"
         self.shape = shape  # scheduler queue key, precomputed by the caller
+        # (Rarely set, but read for every task: slots, faster to read than class defaults.)
+        self.children: list[Task] | None = None  # tasks it submitted (for recursive cancel)
+        self.cancel_requested = False
+        self.released_cpu = False
 
     def release_args(self) -> None:
         """Done, and nobody can ask for its results again: its arguments are
