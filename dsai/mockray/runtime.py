@@ -494,7 +494,7 @@ class Runtime:
 
     def _place(self, task: Task) -> None:
         sched = self.sched
-        q = sched.queue(task.shape or sched.shape(task))
+        q = sched._queues.get(task.shape) or sched.queue(task.shape or sched.shape(task))
         while q and q[0].state != "queued":  # (cancelled or failed while queued)
             q.popleft()
         # Behind a queue of the same shape it waits its turn (FIFO), even if a node is free.
@@ -843,11 +843,12 @@ class Runtime:
         A worker that just finished a task asks with the resources it `freed`:
         the first plain task whose arguments are at hand is returned for that
         worker to run, started."""
-        if not ns.alive:
+        if not ns.node.alive:
             return None
         inline = None
+        take_for = self.sched.take_for
         while True:
-            task = self.sched.take_for(ns)
+            task = take_for(ns)
             if task is None:
                 return inline
             if freed is not None and inline is None and task.kind == "task" and (
@@ -856,7 +857,9 @@ class Runtime:
                 ns.acquire(hold)
                 task.node = ns
                 ns.running[task.seq] = task
-                self._begin(task)
+                task.state = "running"  # (_begin, inlined)
+                task.attempt += 1
+                task.start = self.clock._now
                 task.worker = ns.take_worker()
                 if hold is freed:
                     # It takes back just what was freed, and before that nothing

@@ -150,11 +150,15 @@ class Scheduler:
         best_q, best_seq = None, None
         avail = ns.avail
         for q in self._queues.values():
-            while q and q[0].state != "queued":  # cancelled or failed while queued
-                q.popleft()
             if not q:
                 continue
             head = q[0]
+            if head.state != "queued":  # cancelled or failed while queued
+                while q and q[0].state != "queued":
+                    q.popleft()
+                if not q:
+                    continue
+                head = q[0]
             if best_seq is not None and head.seq > best_seq:
                 continue
             strategy = head.strategy
