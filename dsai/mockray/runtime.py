@@ -112,7 +112,7 @@ class _Waiter:
         self.watch = None
         count = 0
         pending = None
-        if watch is not None and list(map(_state, entries)).count(PENDING) == len(entries):
+        if len(entries) > 1 and list(map(_state, entries)).count(PENDING) == len(entries):
             pending, entries = entries, ()  # nothing ready yet (seen at C speed)
         for e in entries:
             st = e.state
