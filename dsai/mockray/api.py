@@ -202,9 +202,12 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
     _check_timeout(timeout)
     rt = _rt.runtime()
     entries = [r._entry or rt.entry(r) for r in refs]
+    # The driver on one node (where ready means here): run the loop, no waiter.
+    done = (timeout is None and len(rt.nodes) == 1 and getattr(getcurrent(), "proc", None) is None
+            and rt.drive_all(entries))
     deadline = None if timeout is None else rt.clock._now + timeout
     waiting = entries
-    while True:
+    while not done:
         left = None if deadline is None else max(0.0, deadline - rt.clock._now)
         w = rt.wait_for(waiting, len(waiting), left, fetch_local=True, stop_on_error=True)
         if not w.satisfied():
@@ -213,10 +216,9 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
             for e in entries:
                 if e.state is FAILED:
                     _value_of(e)
-        if list(map(_state, entries)).count(READY) == len(entries):  # (C speed)
-            break
-        # Counted early, then lost with a node (or its rebuild failed) while the
-        # rest ran: wait for those again, which rebuilds them or raises.
+        done = list(map(_state, entries)).count(READY) == len(entries)  # (C speed)
+        # If not: counted early, then lost with a node (or its rebuild failed) while
+        # the rest ran. Wait for those again, which rebuilds them or raises.
         waiting = [e for e in entries if e.state is not READY]
     values = [deserialize(e.value) for e in entries]
     return values[0] if is_single else values

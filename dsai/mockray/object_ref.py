@@ -25,12 +25,14 @@ PENDING, READY, FAILED, LOST = "pending", "ready", "failed", "lost"
 class ChangeLog:
     """While the driver waits for some of many objects, the objects that become
     ready or failed, or gain a copy, are listed here: the driver looks at those
-    instead of rescanning all it waits for after every event."""
+    instead of rescanning all it waits for after every event. Failures are
+    also counted, always: a driver waiting for all of a list stops at the first."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "failures")
 
     def __init__(self) -> None:
         self.entries: list[ObjectEntry] | None = None  # None: nobody is looking
+        self.failures = 0
 
 
 CHANGES = ChangeLog()
@@ -88,7 +90,8 @@ class ObjectEntry:
         else:
             self.callbacks = [cbs, fn]
 
-    def _fire(self) -> None:
+    def _fire(self) -> None:  # (it failed: set_value fires on its own)
+        CHANGES.failures += 1
         log = CHANGES.entries
         if log is not None:
             log.append(self)

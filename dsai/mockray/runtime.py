@@ -916,13 +916,38 @@ class Runtime:
     def drive_until_done(self, e: ObjectEntry) -> None:
         """The driver's `get` of one pending object, short: run events until it
         is ready or failed. Stalls and fetches are left to `wait_for`."""
+        self._driver_turn()
+        self.sim.loop.run_while(e, "state", PENDING)
+
+    def drive_all(self, entries: list[ObjectEntry]) -> bool:
+        """The driver's `get` of a list on a one-node cluster, short: run events
+        until every object is ready (True) or one failed, following the list
+        instead of subscribing to each object (on one node nothing needs
+        fetching). It stops where `wait_for` would; a failure, a stall or a
+        lost object is left to it (False)."""
+        states = list(map(_state, entries))
+        if FAILED in states or LOST in states:
+            return False
+        if PENDING in states:
+            self._driver_turn()
+            loop, changes = self.sim.loop, CHANGES
+            for e in entries:
+                while e.state is PENDING:
+                    failures = changes.failures
+                    if not loop.run_until(lambda e=e, n=failures: e.state is not PENDING or changes.failures != n):
+                        return False  # nothing left to run
+                    if changes.failures != failures and FAILED in map(_state, entries):
+                        return False  # one of them failed (get raises the first in the list)
+        return list(map(_state, entries)).count(READY) == len(entries)  # (lost meanwhile: not all)
+
+    def _driver_turn(self) -> None:
+        """Before the driver runs the loop: a GC checkpoint, and the end of a wait loop it left."""
         work = self.tasks_run + self._put_seq + self._seq
         if work >= _gc_policy.frozen_at + 1024:
             _gc_policy.checkpoint(work)
         log = CHANGES.entries
         if log is not None and len(log) > 10_000 and self.wait_list is not None:  # the driver moved on
             self.wait_list = CHANGES.entries = None
-        self.sim.loop.run_while(e, "state", PENDING)
 
     def drive(self, w: Any, timeout: float | None) -> None:
         """Run the simulation for the driver until `w.poll()` (or the timeout)."""

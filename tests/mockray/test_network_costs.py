@@ -62,3 +62,13 @@ def test_small_objects_travel_inline(cluster):
     t0 = sim.now()
     assert ray.get(r) == 42
     assert sim.now() == t0  # below 100 KiB: part of the reply, no separate transfer
+
+
+def test_get_of_a_list_fetches_ready_objects_made_on_another_node(cluster):
+    cluster(2, network={"latency": 0.001, "bandwidth": 100 * MB})
+    refs = [make.options(resources={"n1": 1}).remote(MB) for _ in range(2)]
+    ray.wait(refs, num_returns=2, fetch_local=False)  # ready, but on node-1
+    t0, received0 = sim.now(), sim.network_stats()["head"]["bytes_received"]
+    assert [a.nbytes for a in ray.get(refs)] == [MB, MB]
+    assert 2 * MB <= sim.network_stats()["head"]["bytes_received"] - received0 < 2 * MB + 2000
+    assert sim.now() - t0 == pytest.approx(0.001 + 2 * 0.01, rel=1e-3)  # the bytes queue on the link
