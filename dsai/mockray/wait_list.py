@@ -39,7 +39,7 @@ _state = operator.attrgetter("state")
 class WaitList:
     """The not-ready list a driver `ray.wait` returned, and which of its objects became available."""
 
-    __slots__ = ("rt", "refs", "position", "removed", "heap", "queued", "num",
+    __slots__ = ("rt", "refs", "position", "at", "removed", "heap", "queued", "num",
                  "fetch_local", "bail")
 
     def __init__(self, rt: "Runtime", refs: list[ObjectRef], entries: list[ObjectEntry]) -> None:
@@ -47,15 +47,16 @@ class WaitList:
         self.refs = refs[:]  # our own copy: the caller may change the list it got
         # Positions in this first list: picking keeps the order, so they stay sorted.
         self.position = dict(zip(entries, range(len(entries))))
+        self.at = entries  # and the entry at each position
         self.removed: list[int] = []  # positions picked since, sorted
         self.num, self.fetch_local, self.bail = 1, True, False
-        self.heap: list[tuple[int, ObjectEntry]] = []  # not pending (any more), by position
+        self.heap: list[int] = []  # positions of the objects not pending (any more); ints compare fast
         self.queued: set[ObjectEntry] = set()
         states = list(map(_state, entries))
         if states.count(PENDING) != len(states):
             for i, e in enumerate(entries):
                 if e.state is not PENDING:  # lost ones too: met in order, they send us the long way
-                    self.heap.append((i, e))  # appended in order: already a heap
+                    self.heap.append(i)  # appended in order: already a heap
                     self.queued.add(e)
         CHANGES.entries = []  # from now on, every object that becomes done is listed
 
@@ -75,7 +76,7 @@ class WaitList:
                 if e.state is FAILED or (e.state is READY and (
                         e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations)):
                     queued.add(e)
-                    heappush(heap, (i, e))
+                    heappush(heap, i)
                 else:  # ready on another node: the long way fetches it (or not), from this very event on
                     self.bail = True
                     return True
@@ -90,11 +91,12 @@ class WaitList:
                 self.rt.drive(self, timeout)
             if self.bail:
                 return None
-        heap, removed, queued, position = self.heap, self.removed, self.queued, self.position
+        heap, removed, queued, position, at = self.heap, self.removed, self.queued, self.position, self.at
         mine = self.refs  # equal to refs: the picked ones are cut out of it in place
         ready = []
         while heap and len(ready) < num_returns:
-            i, e = heap[0]
+            i = heap[0]
+            e = at[i]
             if not (e.state is FAILED or (e.state is READY and (
                     not fetch_local or e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations))):
                 return None  # lost, pending again, or to fetch first: the long way knows (and we are dropped)
