@@ -252,7 +252,7 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
     memo = rt.wait_list
     if driver and memo is not None:
         rt.wait_list = None  # back only if this call leaves it consistent
-        if 0 < num_returns <= len(object_refs) and memo.matches(rt, object_refs):
+        if 0 < num_returns <= len(object_refs) and memo.rt is rt and object_refs == memo.refs:
             # The list the last call returned: its refs and their uniqueness are checked already.
             start = rt.clock._now
             try:

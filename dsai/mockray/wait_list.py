@@ -39,59 +39,55 @@ _state = operator.attrgetter("state")
 class WaitList:
     """The not-ready list a driver `ray.wait` returned, and which of its objects became available."""
 
-    __slots__ = ("rt", "refs", "position", "at", "removed", "heap", "queued", "num",
-                 "fetch_local", "bail")
+    __slots__ = ("rt", "refs", "position", "at", "removed", "heap", "num", "fetch_local", "bail")
 
     def __init__(self, rt: "Runtime", refs: list[ObjectRef], entries: list[ObjectEntry]) -> None:
         self.rt = rt
         self.refs = refs[:]  # our own copy: the caller may change the list it got
         # Positions in this first list: picking keeps the order, so they stay sorted.
-        self.position = dict(zip(entries, range(len(entries))))
+        # An object's position is set to None once it is in the heap.
+        self.position: dict[ObjectEntry, int | None] = dict(zip(entries, range(len(entries))))
         self.at = entries  # and the entry at each position
         self.removed: list[int] = []  # positions picked since, sorted
         self.num, self.fetch_local, self.bail = 1, True, False
         self.heap: list[int] = []  # positions of the objects not pending (any more); ints compare fast
-        self.queued: set[ObjectEntry] = set()
         states = list(map(_state, entries))
         if states.count(PENDING) != len(states):
             for i, e in enumerate(entries):
                 if e.state is not PENDING:  # lost ones too: met in order, they send us the long way
                     self.heap.append(i)  # appended in order: already a heap
-                    self.queued.add(e)
+                    self.position[e] = None
         CHANGES.entries = []  # from now on, every object that becomes done is listed
-
-    def matches(self, rt: "Runtime", refs: list) -> bool:
-        return rt is self.rt and refs == self.refs
 
     def poll(self) -> bool:
         """Take in the objects done since the last look; enough of them yet?"""
         log = CHANGES.entries
         if log:
             CHANGES.entries = []
-            position, queued, heap = self.position, self.queued, self.heap
+            position, heap = self.position, self.heap
             for e in log:
                 i = position.get(e)
-                if i is None or e in queued:
-                    continue
+                if i is None:
+                    continue  # not in the list, or in the heap already
                 if e.state is FAILED or (e.state is READY and (
                         e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations)):
-                    queued.add(e)
+                    position[e] = None
                     heappush(heap, i)
                 else:  # ready on another node: the long way fetches it (or not), from this very event on
                     self.bail = True
                     return True
-        return len(self.queued) >= self.num
+        return len(self.heap) >= self.num
 
     def wait(self, refs: list[ObjectRef], num_returns: int, timeout: float | None,
              fetch_local: bool) -> tuple[list[ObjectRef], list[ObjectRef]] | None:
-        """`ray.wait` on `refs` (which `matches`), or None: answer it the long way."""
-        self.num, self.fetch_local, self.bail = num_returns, fetch_local, False
-        if CHANGES.entries or len(self.queued) < num_returns:
+        """`ray.wait` on `refs` (equal to `self.refs`), or None: answer it the long way."""
+        if CHANGES.entries or len(self.heap) < num_returns:
+            self.num, self.fetch_local, self.bail = num_returns, fetch_local, False
             if not self.poll():
                 self.rt.drive(self, timeout)
             if self.bail:
                 return None
-        heap, removed, queued, position, at = self.heap, self.removed, self.queued, self.position, self.at
+        heap, removed, at = self.heap, self.removed, self.at
         mine = self.refs  # equal to refs: the picked ones are cut out of it in place
         ready = []
         while heap and len(ready) < num_returns:
@@ -104,8 +100,6 @@ class WaitList:
             # Picked in list order: its place in today's list, after the ones picked before it.
             j = i - bisect_left(removed, i)
             insort(removed, i)
-            queued.discard(e)
-            del position[e]
             ready.append(refs[j + len(ready)])  # (refs still holds this call's earlier picks)
             del mine[j]
         if not ready:
@@ -113,4 +107,4 @@ class WaitList:
         return ready, mine[:]
 
     def __repr__(self) -> str:
-        return f"WaitList({len(self.refs)} refs, {len(self.queued)} done, {len(self.removed)} taken)"
+        return f"WaitList({len(self.refs)} refs, {len(self.heap)} done, {len(self.removed)} taken)"
