@@ -758,19 +758,54 @@ class Runtime:
             task.proc = proc.context = None
             ns = task.node
             here = ns.node.id
+            left = 0 if task.cancel_requested else left - 1  # (see _serve)
             if error is None and task.num_returns == 1 and task.caller_node == here and not task.released_cpu:
                 ns.running.pop(task.seq, None)
+                task.node = None
+                if left > 0 and task.returns[0].callbacks is None:
+                    # Nothing reacts at once to its result (no task waits for it as an
+                    # argument), so it is booked before its resources are released,
+                    # and they may go straight to the next task.
+                    self._finished(task, results[0], here, None)
+                    task = self._pass_on(ns, task)
+                    if task is None:
+                        return
+                    task.proc, proc.context, proc.name = proc, task, task.name
+                    continue
                 ns.release(task.hold)
                 ns.give_worker(task.worker)
-                task.node = None
                 self._finished(task, results[0], here, None)
             else:
                 ns = self._end(task, proc, False, results, error)
-            left = 0 if task.cancel_requested else left - 1  # (see _serve)
             task = self._dispatch(ns, task.hold if left > 0 else None)
             if task is None:
                 return
             task.proc, proc.context, proc.name = proc, task, task.name
+
+    def _pass_on(self, ns: NodeState, done: Task) -> Task | None:
+        """The next task for the worker of `done`, a task just booked whose resources
+        are not released yet, started; or None. What releasing them and then
+        `_dispatch(ns, freed)` does, without the release and the acquire when the
+        next task takes just those resources (the common case)."""
+        hold, worker = done.hold, done.worker
+        task = self.sched.take_for(ns, hold)  # (as if released)
+        if task is not None:
+            if task.hold is hold and task.kind == "task" and not task.arg_entries:
+                free = ns._free_workers
+                if free and free[0] < worker:  # a lower worker is free: take_worker would give that
+                    ns.give_worker(worker)
+                    worker = ns.take_worker()
+                task.node = ns
+                ns.running[task.seq] = task
+                task.state = "running"  # (_begin, inlined)
+                task.attempt += 1
+                task.start = self.clock._now
+                task.worker = worker
+                return task
+            self.sched.put_back(task)  # the long way takes it again
+        ns.release(hold)
+        ns.give_worker(worker)
+        return self._dispatch(ns, hold)
 
     def _succeed(self, task: Task, results: list[Serialized], ns: NodeState) -> None:
         task.state = "finished"

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["NodeState", "Scheduler", "fits"]
 
 EPS = 1e-9
+_NOTHING: dict[str, float] = {}
 
 
 def fits(avail: dict[str, float], demand: dict[str, float]) -> bool:
@@ -145,10 +146,12 @@ class Scheduler:
             q = self._queues[shape] = deque()
         return q
 
-    def take_for(self, ns: NodeState) -> "Task | None":
-        """The oldest queued task that fits on `ns` now (removed from its queue)."""
+    def take_for(self, ns: NodeState, freed: dict[str, float] | None = None) -> "Task | None":
+        """The oldest queued task that fits on `ns` now, or once `freed` is
+        released there (removed from its queue)."""
         best_q, best_seq = None, None
         avail = ns.avail
+        freed = freed or _NOTHING
         for q in self._queues.values():
             if not q:
                 continue
@@ -165,12 +168,16 @@ class Scheduler:
             if strategy is not None and not isinstance(strategy, str):
                 if not strategy.soft and strategy.node_id != ns.node_id:
                     continue
-            for k, v in head.demand.items():  # fits(avail, head.demand), inlined
-                if avail.get(k, 0.0) + EPS < v:
+            for k, v in head.demand.items():  # fits(avail + freed, head.demand), inlined
+                if avail.get(k, 0.0) + freed.get(k, 0.0) + EPS < v:  # (the sum as release makes it)
                     break
             else:
                 best_q, best_seq = q, head.seq
         return best_q.popleft() if best_q is not None else None
+
+    def put_back(self, task: "Task") -> None:
+        """Undo `take_for`: `task` heads its queue again."""
+        self.queue(task.shape or self.shape(task)).appendleft(task)
 
     def queued(self) -> list["Task"]:
         out = [t for q in self._queues.values() for t in q if t.state == "queued"]
