@@ -235,12 +235,13 @@ def _only_refs(values: list) -> bool:
 def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float | None = None,
          fetch_local: bool = True) -> tuple[list[ObjectRef], list[ObjectRef]]:
     """Split refs into (ready, not ready): the first `num_returns` ready ones, in input order."""
-    if isinstance(object_refs, ObjectRef):
-        raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got a "
-                        f"single ray.ObjectRef or ray.ObjectRefGenerator {object_refs}")
-    if not isinstance(object_refs, list):
-        raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
-                        f"got {type(object_refs)}")
+    if type(object_refs) is not list:
+        if isinstance(object_refs, ObjectRef):
+            raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got a "
+                            f"single ray.ObjectRef or ray.ObjectRefGenerator {object_refs}")
+        if not isinstance(object_refs, list):
+            raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
+                            f"got {type(object_refs)}")
     if timeout is not None:
         if timeout < 0:
             raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")

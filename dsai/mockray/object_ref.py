@@ -136,8 +136,9 @@ class ObjectEntry:
             store = e.store
             if store is not None:
                 e.store = None
-                if store.get(e.id) is e:  # (a stale ref from another session shares the id)
-                    del store[e.id]
+                other = store.pop(e.id, e)
+                if other is not e:  # a stale ref from another session shares the id: not ours
+                    store[e.id] = other
             creator = e.creator
             if creator is not None:
                 e.creator = None
