@@ -90,36 +90,32 @@ class ObjectEntry:
         else:
             self.callbacks = [cbs, fn]
 
-    def _fire(self) -> None:  # (it failed: set_value fires on its own)
+    def _fire(self) -> None:
+        """It failed: log it, count it, tell who waits (set_value does its own part)."""
         CHANGES.failures += 1
         log = CHANGES.entries
         if log is not None:
             log.append(self)
-        callbacks = self.callbacks
-        if callbacks is not None:
-            self.callbacks = None
-            if type(callbacks) is list:
-                for fn in callbacks:
-                    fn(self)
-            else:
-                callbacks(self)
+        if self.callbacks is not None:
+            self._notify()
+
+    def _notify(self) -> None:
+        callbacks, self.callbacks = self.callbacks, None
+        if type(callbacks) is list:
+            for fn in callbacks:
+                fn(self)
+        else:
+            callbacks(self)
 
     def set_value(self, value: Serialized, node: int, now: float) -> None:
         self.value, self.error, self.state = value, None, READY
         self.locations = (node,)
         self.created_at = now
-        # _fire(), inlined: every task result passes here
-        log = CHANGES.entries
+        log = CHANGES.entries  # (every task result passes here: kept short)
         if log is not None:
             log.append(self)
-        callbacks = self.callbacks
-        if callbacks is not None:
-            self.callbacks = None
-            if type(callbacks) is list:
-                for fn in callbacks:
-                    fn(self)
-            else:
-                callbacks(self)
+        if self.callbacks is not None:
+            self._notify()
 
     def set_error(self, error: BaseException, node: int, now: float) -> None:
         self.value, self.error, self.state = None, error, FAILED

@@ -59,15 +59,7 @@ def test_a_failure_outside_the_list_does_not_stop_the_get(nodes):
         ray.get(other)
 
 
-def test_a_list_that_can_never_be_ready_is_a_reported_deadlock(nodes):
-    @ray.remote
-    class Self:
-        def a(self, me):
-            return ray.get(me.b.remote())
-
-        def b(self):
-            return 1
-
-    s = Self.remote()
-    with pytest.raises(ray.exceptions.SimulationDeadlockError, match="max_concurrency"):
-        ray.get([after.remote(1, "fine"), s.a.remote(s)])
+def test_a_list_that_can_never_be_ready_says_why(nodes):
+    with pytest.raises(ray.exceptions.TaskUnschedulableError, match="GPU"):
+        ray.get([after.remote(1, "fine"), after.options(num_gpus=1).remote(0, "never")])
+    assert sim.now() == 1.0  # (it found out once nothing else could happen)
