@@ -788,23 +788,24 @@ class Runtime:
         `_dispatch(ns, freed)` does, without the release and the acquire when the
         next task takes just those resources (the common case)."""
         hold, worker = done.hold, done.worker
-        task = self.sched.take_for(ns, hold)  # (as if released)
-        if task is not None:
-            if task.hold is hold and task.kind == "task" and not task.arg_entries:
-                free = ns._free_workers
-                if free and free[0] < worker:  # a lower worker is free: take_worker would give that
-                    ns.give_worker(worker)
-                    worker = ns.take_worker()
-                task.node = ns
-                ns.running[task.seq] = task
-                task.state = "running"  # (_begin, inlined)
-                task.attempt += 1
-                task.start = self.clock._now
-                task.worker = worker
-                return task
-            self.sched.put_back(task)  # the long way takes it again
+        task = self.sched.take_for(ns, hold) if ns.node.alive else None  # (as if released)
+        if task is not None and task.hold is hold and task.kind == "task" and not task.arg_entries:
+            free = ns._free_workers
+            if free and free[0] < worker:  # a lower worker is free: take_worker would give that
+                ns.give_worker(worker)
+                worker = ns.take_worker()
+            task.node = ns
+            ns.running[task.seq] = task
+            task.state = "running"  # (_begin, inlined)
+            task.attempt += 1
+            task.start = self.clock._now
+            task.worker = worker
+            return task
         ns.release(hold)
         ns.give_worker(worker)
+        if task is None:
+            return None  # nothing fits even with them: no need to look again
+        self.sched.put_back(task)  # the long way takes it again
         return self._dispatch(ns, hold)
 
     def _succeed(self, task: Task, results: list[Serialized], ns: NodeState) -> None:
