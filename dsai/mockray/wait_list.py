@@ -45,7 +45,8 @@ class WaitList:
         self.rt = rt
         self.refs = refs[:]  # our own copy: the caller may change the list it got
         # Positions in this first list: picking keeps the order, so they stay sorted.
-        # An object's position is set to None once it is in the heap.
+        # An object's position is set to None once it is in the heap, and it is
+        # forgotten (here and in `at`) once picked, so its value can be freed.
         self.position: dict[ObjectEntry, int | None] = dict(zip(entries, range(len(entries))))
         self.at = entries  # and the entry at each position
         self.removed: list[int] = []  # positions picked since, sorted
@@ -97,6 +98,8 @@ class WaitList:
                     not fetch_local or e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations))):
                 return None  # lost, pending again, or to fetch first: the long way knows (and we are dropped)
             heappop(heap)
+            at[i] = None  # let go of what was picked: the caller holds it now
+            del self.position[e]
             # Picked in list order: its place in today's list, after the ones picked before it.
             j = i - bisect_left(removed, i)
             insort(removed, i)
