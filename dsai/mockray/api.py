@@ -385,6 +385,7 @@ def _cancel_task(rt: _rt.Runtime, task: Any, force: bool, recursive: bool) -> No
     if task.node is not None and task.kind == "task":
         task.node.running.pop(task.seq, None)
         task.node.release(task.hold)
+        task.node.settled = False  # until the dispatch below
         rt.sim.loop.call_soon(rt._dispatch, task.node)
         task.node = None
     if task.kind == "actor_task":

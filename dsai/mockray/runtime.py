@@ -789,7 +789,7 @@ class Runtime:
         next task takes just those resources (the common case)."""
         hold, worker = done.hold, done.worker
         task = self.sched.take_for(ns, hold) if ns.node.alive else None  # (as if released)
-        if task is not None and task.hold is hold and task.kind == "task" and not task.arg_entries:
+        if task is not None and task.hold is hold and ns.settled and task.kind == "task" and not task.arg_entries:
             free = ns._free_workers
             if free and free[0] < worker:  # a lower worker is free: take_worker would give that
                 ns.give_worker(worker)
@@ -881,11 +881,13 @@ class Runtime:
         worker to run, started."""
         if not ns.node.alive:
             return None
+        settled, ns.settled = ns.settled, False  # (a dispatch it starts, nested, must look for itself)
         inline = None
         take_for = self.sched.take_for
         while True:
             task = take_for(ns)
             if task is None:
+                ns.settled = True
                 return inline
             if freed is not None and inline is None and task.kind == "task" and (
                     not task.arg_entries or all(self.is_local(e, ns.node.id) for e in task.arg_entries)):
@@ -897,9 +899,10 @@ class Runtime:
                 task.attempt += 1
                 task.start = self.clock._now
                 task.worker = ns.take_worker()
-                if hold is freed:
+                if hold is freed and settled:
                     # It takes back just what was freed, and before that nothing
-                    # queued fitted (every release dispatches): nothing else fits now.
+                    # queued fitted: nothing else fits now.
+                    ns.settled = True
                     return task
                 inline = task
             else:

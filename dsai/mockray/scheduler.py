@@ -48,6 +48,10 @@ class NodeState:
         self._next_worker = 0
         self.running: dict[int, "Task"] = {}  # task seq -> task, in start order
         self.actors: dict[str, Any] = {}  # actor id -> actor state
+        # True when no queued task fits the free resources: a dispatch looked and
+        # found none, and since then nothing was released without a dispatch
+        # (see Runtime._dispatch, which lets a worker skip looking again).
+        self.settled = False
 
     @property
     def alive(self) -> bool:
@@ -87,6 +91,7 @@ class NodeState:
         self._next_worker = 0
         self.running.clear()
         self.actors.clear()
+        self.settled = False
 
     def __repr__(self) -> str:
         used = {k: round(self.total[k] - self.avail.get(k, 0.0), 4) for k in self.total}

@@ -360,3 +360,31 @@ def test_shutdown_ends_idle_actor_workers(sim_ray):
     assert _served_by[0].killed
     ray.init(num_cpus=1)
     assert ray.get(Worker.remote().whoami.remote()) == 1
+
+
+def test_a_worker_started_by_a_plain_event_leaves_the_rest_to_that_dispatch(sim_ray):
+    """A kill (an event, not a task) frees two CPUs and dispatches the queue: the first task
+    starts at once and, done in zero time, its worker takes the next task and runs it too.
+    The third was already due to start in a worker of its own from that dispatch, so the
+    fourth runs after the second, in the reused worker, before the third's worker begins."""
+    ray.shutdown()
+    ray.init(num_cpus=2, seed=0)
+
+    @ray.remote(num_cpus=2)
+    class Hog:
+        def ping(self):
+            return 1
+
+    @ray.remote
+    def note(i, log):
+        log.add.remote(i)
+        return i
+
+    log, hog = Log.remote(), Hog.remote()
+    ray.get(hog.ping.remote())
+    refs = [note.remote(i, log) for i in range(4)]
+    sim.after(1, ray.kill, hog)
+    assert ray.get(refs) == [0, 1, 2, 3]
+    assert ray.get(log.items.remote()) == [0, 1, 3, 2]
+    runs = [e for e in ray.timeline() if e["name"] == "task::note"]
+    assert len({e["tid"] for e in runs}) == 2 and all(e["ts"] == 1e6 for e in runs)
