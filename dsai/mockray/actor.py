@@ -133,9 +133,20 @@ class ActorState:
         self.running.clear()
         self.release()
         self.instance = None
+        if creation.state == "fetching":  # placed, but not started: give its node back
+            ns = creation.node
+            ns.running.pop(creation.seq, None)
+            creation.node = None  # (its fetches, when done, find it gone: see Runtime.fetch_args)
+            if ns.alive:
+                ns.release(creation.hold)
+                self.rt._dispatch(ns)
         error = ActorDiedError(actor_id=self.id, detail=(
             f"\tclass_name: {self.class_name}\n\tactor_id: {self.id}\n" + reason))
         if not can_restart:
+            if creation.state == "queued":
+                self.rt.sched.remove(creation)
+            if creation.state in ("waiting", "queued", "fetching"):
+                creation.state = "cancelled"  # it never starts
             for task in in_flight:
                 self.rt._fail(task, error)
             self.die(error)
@@ -152,8 +163,9 @@ class ActorState:
             else:
                 self.rt._fail(task, error)
         self.mailbox.extendleft(reversed(retry))
-        creation.node = None
-        self.rt.submit(creation)
+        if creation.state not in ("waiting", "queued"):  # (not placed yet, it keeps its place in line)
+            creation.node = None
+            self.rt.submit(creation)
 
     def stop_idle_server(self) -> None:
         """End the serving worker that waits for a call (its actor died, or the cluster shuts down)."""

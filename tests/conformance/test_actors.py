@@ -118,6 +118,32 @@ def test_kill_fails_pending_and_later_calls(ray, Counter):
         ray.kill(1)
 
 
+def test_killing_an_actor_still_waiting_for_its_resources(ray):
+    """An actor killed before it was placed never takes its resources and answers ActorDiedError."""
+
+    @ray.remote(resources={"special": 2})
+    def hold(seconds):
+        time.sleep(seconds)
+        return 1
+
+    @ray.remote(resources={"special": 1})
+    class Pending:
+        def ping(self):
+            return 1
+
+    busy = hold.remote(1.0)
+    ray.wait([busy], timeout=0.2)  # it holds both "special"
+    p = Pending.remote()
+    ray.kill(p)
+    with pytest.raises(ray.exceptions.ActorDiedError):
+        ray.get(p.ping.remote())
+    assert ray.get(busy) == 1
+    deadline = time.monotonic() + 5  # real Ray returns resources asynchronously
+    while ray.available_resources().get("special") != 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ray.available_resources().get("special") == 2  # nothing holds them
+
+
 def test_restart_resets_state(ray, Counter):
     c = Counter.options(max_restarts=1, max_task_retries=1).remote()
     assert ray.get([c.inc.remote(), c.inc.remote()]) == [1, 2]

@@ -203,3 +203,43 @@ def test_get_raises_the_error_of_an_object_whose_rebuild_failed_after_it_was_cou
     sim.at(2.0, lambda: total.options(**on(1)).remote(b))  # someone else asks for b: the rebuild fails
     with pytest.raises(ray.exceptions.TaskUnschedulableError, match="n0"):
         ray.get([b, s])
+
+
+@ray.remote(max_restarts=1)
+class Born:
+    def __init__(self, *args):
+        self.at = sim.now()
+
+    def born(self):
+        return self.at
+
+
+def test_an_actor_restarted_before_it_was_placed_keeps_its_place_in_line(sim_ray):
+    ray.shutdown()
+    ray.init(num_cpus=1, seed=0)
+    first = slow.remote(0, 1.0)
+    a = Born.remote()  # queued behind `first`
+    behind = [slow.remote(i, 1.0) for i in (1, 2)]
+    sim.after(0.5, lambda: ray.kill(a, no_restart=False))
+    assert ray.get(a.born.remote()) == 1.0  # placed when `first` ends, not after the two behind it
+    assert ray.get(behind) == [1, 2]
+
+
+def test_an_actor_killed_while_its_argument_travels_never_starts(cluster):
+    """Placed (its CPU taken) while its argument crosses the network, then killed: it gives the
+    CPU back and never runs __init__; restarted instead, it is placed afresh and runs it once."""
+    for no_restart in (True, False):
+        rt = cluster(2, cpus=1)
+        arg = ray.put(np.zeros(10_000_000, dtype=np.uint8))  # 8 ms to copy at 10 Gbit/s
+        a = Born.options(num_cpus=1, **on(1)).remote(arg)  # made on node 0, wanted on node 1
+        sim.after(0.004, lambda: ray.kill(a, no_restart=no_restart))
+        ray.get(slow.options(num_cpus=0).remote(0, 0.01))  # past the kill
+        if no_restart:
+            assert rt.nodes[1].avail["CPU"] == 1.0
+            with pytest.raises(ActorDiedError):
+                ray.get(a.born.remote())
+            assert not [e for e in ray.timeline() if e["name"] == "task::Born.__init__"]
+        else:
+            assert ray.get(a.born.remote()) > 0.004
+            inits = [e for e in ray.timeline() if e["name"] == "task::Born.__init__"]
+            assert len(inits) == 1 and rt.nodes[1].avail["CPU"] == 0.0
