@@ -224,4 +224,6 @@ class Scheduler:
             for k, v in ns.avail.items():
                 if v > EPS:
                     out[k] = out.get(k, 0.0) + v
-        return out
+        # Ray counts resources in fixed point (1/10,000 of a unit), so 1 - 8 x 0.1 CPUs is 0.2,
+        # not the float sum's 0.19999999999999996 (which would depend on the order of the sums).
+        return {k: round(v, 4) for k, v in out.items()}

@@ -319,6 +319,26 @@ def test_available_resources_while_running(ray, now):
     assert ray.available_resources()["CPU"] == 4
 
 
+def test_fractional_resources_add_up_exactly(ray):
+    """Ray counts resources in fixed point: seven actors of 0.1 CPU leave 3.3 of 4, not 3.3000000000000003."""
+
+    @ray.remote(num_cpus=0.1)
+    class Tenth:
+        def ready(self):
+            return True
+
+    actors = [Tenth.remote() for _ in range(7)]
+    assert all(ray.get([a.ready.remote() for a in actors]))
+    deadline = time.monotonic() + 5  # real Ray reports resources asynchronously
+    while ray.available_resources().get("CPU") != 3.3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert ray.available_resources()["CPU"] == 3.3
+    finally:
+        for a in actors:
+            ray.kill(a)
+
+
 # ----------------------------------------------------------------- nested work
 
 
