@@ -1062,15 +1062,27 @@ class Runtime:
             desc = actor.describe_stall()
             if desc:
                 lines.append("  - " + desc)
+        blocked = len(lines) > 1
+        queued: dict[tuple[str, str], int] = {}
         for task in self.sched.queued():
-            lines.append(f"  - {task.name} is queued for {task.demand}; "
-                         f"free now: {self.sched.available_resources()}")
+            key = (task.name, str(task.demand))
+            queued[key] = queued.get(key, 0) + 1
+        for (name, demand), n in queued.items():
+            lines.append(f"  - {name} is queued for {demand}" + (f" ({n} of them)" if n > 1 else ""))
+        if queued:
+            lines.append(f"    free now: {self.sched.available_resources()}")
+            for actor in self.actors.values():  # what holds the rest: actors keep theirs while alive
+                held = {k: v for k, v in actor.creation.hold.items() if v} if actor.node is not None else {}
+                if held:
+                    lines.append(f"    actor {actor.class_name} {actor.id} holds {held} on "
+                                 f"{actor.node.name} for as long as it lives (ray.kill frees them)")
         if len(lines) == 1:
             lines.append("  - nothing is running or queued: the objects' tasks were never submitted, "
                          "or they wait on objects that failed to be created")
-        lines.append("A task that waits (ray.get) on a call to its own actor deadlocks when the "
-                     "actor runs one call at a time; use max_concurrency > 1 or an async actor, "
-                     "or return the ObjectRef instead of waiting on it.")
+        if blocked:
+            lines.append("A task that waits (ray.get) on a call to its own actor deadlocks when the "
+                         "actor runs one call at a time; use max_concurrency > 1 or an async actor, "
+                         "or return the ObjectRef instead of waiting on it.")
         return "\n".join(lines)
 
     # -- faults -------------------------------------------------------------------------------

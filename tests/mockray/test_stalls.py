@@ -106,3 +106,27 @@ def test_unsimulated_options_say_so(cluster):
         ray.remote(f).options(placement_group=object())
     with pytest.raises(NotImplementedError, match="bind"):
         ray.remote(f).bind()
+
+
+def test_tasks_stuck_behind_an_actor_that_holds_the_cpus(cluster):
+    """Queued tasks are counted, not listed one by one, and the actor holding the CPUs is named."""
+    cluster(1, cpus=1)
+
+    @ray.remote(num_cpus=1)
+    class Holder:
+        def ping(self):
+            return 1
+
+    @ray.remote
+    def work(s):
+        time.sleep(s)
+        return s
+
+    h = Holder.remote()
+    ray.get(h.ping.remote())
+    with pytest.raises(ray.exceptions.SimulationDeadlockError) as info:
+        ray.get([work.remote(1) for _ in range(3)])
+    text = str(info.value)
+    assert "work is queued for {'CPU': 1.0} (3 of them)" in text
+    assert f"actor Holder {h._actor_id_hex} holds {{'CPU': 1.0}} on head" in text
+    assert "max_concurrency" not in text  # (the self-call hint is for blocked calls)
