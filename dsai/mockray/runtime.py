@@ -536,7 +536,7 @@ class Runtime:
         self._begin(task)
         if task.kind == "task":
             task.worker = ns.take_worker()
-            self._launch(task, self._work, (task,), self._on_exit)
+            self._launch(task, self._work, ([task],), self._on_exit)
             return
         if task.kind == "actor_creation":
             task.actor.placed(task)
@@ -576,14 +576,15 @@ class Runtime:
             return
         # Started as the next event, never at once: the actor must know its server
         # before the server runs (a call that ends at once pumps the mailbox).
-        actor.server = self._launch(task, self._serve, (actor, task), self._served, now=False)
+        actor.server = self._launch(task, self._serve, (actor, [task]), self._served, now=False)
 
-    def _serve(self, actor: Any, task: Task) -> None:
+    def _serve(self, actor: Any, first: list[Task]) -> None:
         """The worker of an actor with max_concurrency=1: runs its calls back to back while
         the next one is ready, without a new process (and a trip through the event
         queue) for each; a call that blocks blocks the worker, as it would anyway.
         With nothing left to run it waits for the next call (`_serve_start` wakes
         it), as Ray's actor worker does, rather than end and be launched again."""
+        task = first.pop()  # (a list the call's arguments keep: the first call must not live as long as the worker)
         proc = task.proc
         left = REUSE_LIMIT
         here = actor.node.node.id  # (a call never outlives its actor's node: its death kills this process)
@@ -603,6 +604,7 @@ class Runtime:
                     actor.pump()
             else:
                 self._end(task, proc, False, results, error)
+            results = error = None  # (not kept alive while the next call runs, or none comes)
             # A cancelled call was interrupted where it blocked: the event that
             # would have resumed it (a sleep's end, a wake) may still come, so
             # this process must not run anything else.
@@ -739,13 +741,14 @@ class Runtime:
         if not task.unreleased:
             task.release_args()
 
-    def _work(self, task: Task) -> None:
+    def _work(self, first: list[Task]) -> None:
         """A task's worker process. When its task ends it takes the next task
         queued for its node, if that fits now with its arguments at hand, and
         runs it too, as a Ray worker is reused: no new process and no trip
         through the event queue per task. After REUSE_LIMIT tasks in a row it
         lets the event loop run (a driver whose objects are ready resumes even
         if zero-time tasks keep coming)."""
+        task = first.pop()  # (a list the call's arguments keep: the first task must not live as long as the worker)
         proc = task.proc
         left = REUSE_LIMIT
         while True:
@@ -767,6 +770,7 @@ class Runtime:
                     # argument), so it is booked before its resources are released,
                     # and they may go straight to the next task.
                     self._finished(task, results[0], here, None)
+                    results = None  # (not kept alive while the next task runs)
                     task = self._pass_on(ns, task)
                     if task is None:
                         return
@@ -777,6 +781,7 @@ class Runtime:
                 self._finished(task, results[0], here, None)
             else:
                 ns = self._end(task, proc, False, results, error)
+            results = error = None
             task = self._dispatch(ns, task.hold if left > 0 else None)
             if task is None:
                 return

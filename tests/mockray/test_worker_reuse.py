@@ -388,3 +388,40 @@ def test_a_worker_started_by_a_plain_event_leaves_the_rest_to_that_dispatch(sim_
     assert ray.get(log.items.remote()) == [0, 1, 3, 2]
     runs = [e for e in ray.timeline() if e["name"] == "task::note"]
     assert len({e["tid"] for e in runs}) == 2 and all(e["ts"] == 1e6 for e in runs)
+
+
+def test_a_reused_worker_keeps_no_result_it_returned(sim_ray):
+    """While a reused worker sleeps in its next task (or call), the results it returned before,
+    taken and dropped by the driver, are freed: none stays in its first task's arguments or in
+    its loop."""
+    import tracemalloc
+
+    import numpy as np
+
+    ray.shutdown()
+    ray.init(num_cpus=1, seed=0)
+    size = 1_000_000
+
+    @ray.remote
+    def make(i):
+        time.sleep(1)
+        return np.full(size, i, dtype=np.uint8)
+
+    @ray.remote
+    class Maker:
+        def make(self, i):
+            time.sleep(1)
+            return np.full(size, i, dtype=np.uint8)
+
+    maker = Maker.remote()
+    for submit in (make.remote, maker.make.remote):
+        tracemalloc.start()
+        try:
+            refs = [submit(i) for i in range(4)]
+            for i in range(3):
+                assert ray.get(refs.pop(0))[0] == i  # taken, then dropped
+            held = tracemalloc.get_traced_memory()[0]  # the worker now sleeps in the fourth
+        finally:
+            tracemalloc.stop()
+        assert held < size / 2
+        ray.get(refs)
