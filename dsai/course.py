@@ -1,0 +1,52 @@
+"""Lesson setup: one call starts the cluster a lesson needs and says which backend runs it.
+
+The same lesson code runs on the simulator (the default) and on real Ray
+(``DSAI_BACKEND=ray``). Only what needs the simulator itself (the virtual
+clock, the network's byte counters, fault injection) asks `needs_simulator`,
+which tells a student on real Ray, in one sentence, why a part is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+__all__ = ["simulated", "start", "needs_simulator"]
+
+
+def simulated() -> bool:
+    """True when `from dsai import ray` is the simulator, False on real Ray."""
+    return os.environ.get("DSAI_BACKEND", "sim").strip().lower() in ("", "sim")
+
+
+def start(num_cpus: int = 4, **init_kwargs: Any) -> Any:
+    """Start the lesson's cluster (one node with `num_cpus` CPUs) and say what runs it.
+
+    Returns what `ray.init` returns. Simulator-only keywords (``seed``,
+    ``network``) are dropped on real Ray, which does not accept them.
+    """
+    from dsai import ray
+
+    if not simulated():
+        for key in ("seed", "network"):
+            init_kwargs.pop(key, None)
+    context = ray.init(num_cpus=num_cpus, **init_kwargs)
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    nodes = len([n for n in ray.nodes() if n.get("Alive", True)])
+    if simulated():
+        print(f"Simulated cluster: {nodes} node(s), {cpus} CPUs, virtual time from 0.0 s.")
+    else:
+        print(f"Real Ray {ray.__version__}: {nodes} node(s), {cpus} CPUs, wall-clock time.")
+    return context
+
+
+def needs_simulator(what: str) -> bool:
+    """True on the simulator; on real Ray, print why `what` is skipped and return False.
+
+    Use it to guard a cell that reads the virtual clock, the network counters
+    or injects faults: ``if needs_simulator("this plot reads the virtual clock"): ...``
+    """
+    if simulated():
+        return True
+    print(f"Skipped on real Ray: {what}; it needs the simulator (run without DSAI_BACKEND=ray).")
+    return False

@@ -1,0 +1,37 @@
+"""dsai.course: the lesson setup call and the skip guard."""
+
+import pytest
+
+from dsai import course
+
+
+def test_simulated_follows_the_backend_variable(monkeypatch):
+    monkeypatch.delenv("DSAI_BACKEND", raising=False)
+    assert course.simulated()
+    monkeypatch.setenv("DSAI_BACKEND", "ray")
+    assert not course.simulated()
+
+
+def test_needs_simulator_says_why_on_real_ray(monkeypatch, capsys):
+    monkeypatch.setenv("DSAI_BACKEND", "ray")
+    assert course.needs_simulator("this plot reads the virtual clock") is False
+    out = capsys.readouterr().out
+    assert "Skipped on real Ray: this plot reads the virtual clock" in out
+
+
+def test_needs_simulator_is_silent_on_the_simulator(monkeypatch, capsys):
+    monkeypatch.delenv("DSAI_BACKEND", raising=False)
+    assert course.needs_simulator("anything") is True
+    assert capsys.readouterr().out == ""
+
+
+def test_start_reports_the_cluster(monkeypatch, capsys):
+    monkeypatch.delenv("DSAI_BACKEND", raising=False)
+    from dsai import ray
+
+    course.start(num_cpus=3, seed=5)
+    try:
+        assert ray.cluster_resources()["CPU"] == 3
+        assert capsys.readouterr().out == "Simulated cluster: 1 node(s), 3 CPUs, virtual time from 0.0 s.\n"
+    finally:
+        ray.shutdown()
