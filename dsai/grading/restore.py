@@ -9,6 +9,8 @@ edited a locked cell; it is restored, and the feedback says so. Deleted
 cells are put back (a deleted answer becomes the release stub). Cells the
 student added run where they were, after the marked cell preceding them.
 Moving cells changes nothing: marked cells run in the master's order.
+Roles, points and grade ids always come from the master: a submission's
+metadata only says which of its cells holds which answer.
 """
 
 from __future__ import annotations
@@ -94,7 +96,12 @@ def restore(master: NotebookNode, release: NotebookNode, submission: NotebookNod
         elif gid is not None:
             notes.append(f"cell {index} has grade_id {gid!r}, unknown to this lesson; it ran as "
                          "your own extra cell")
-        extras[anchor].append(cell)
+        # An extra cell is only ever the student's own code: whatever nbgrader metadata it
+        # carries (points, "grade": true, a test's grade_id) is dropped, so it can neither
+        # add points nor stand in for a test.
+        extra = copy.deepcopy(cell)
+        extra.metadata.pop("nbgrader", None)
+        extras[anchor].append(extra)
 
     if not answers and not any(k for k in extras if k):
         raise GradingError(f"{name} has none of the lesson's cells (no matching grade_id); "

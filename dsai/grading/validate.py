@@ -110,8 +110,9 @@ def validate_lessons(masters: list[Path], *, timeout: float = 60.0, memory_mb: i
                 path.parent.mkdir(parents=True)
                 path.write_text(dumps(nb), encoding="utf-8")
                 subs.append(Submission(who, name, path))
+        # The masters and their releases are the instructor's own: no sandbox needed.
         results = asyncio.run(grade_all(subs, lessons, timeout=timeout, memory_mb=memory_mb,
-                                        jobs=jobs, progress=progress))
+                                        jobs=jobs, progress=progress, sandboxed=False))
     by = {(r.submission.lesson, r.submission.student): r for r in results}
     for name, lesson in lessons.items():
         report[name] += _judge(lesson, by[name, "master"], by[name, "release"])
