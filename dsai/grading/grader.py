@@ -300,7 +300,7 @@ async def grade_submission(sub: Submission, lesson: Lesson | None, *, timeout: f
     budget = budget if budget is not None else default_budget(timeout)
     deadline = start + budget
     limits = S.Limits(memory_mb=memory_mb)
-    scratch = Path(tempfile.mkdtemp(prefix="dsai-grade-"))
+    scratch = Path(tempfile.mkdtemp(prefix="dsai-scratch-"))
     scratch.chmod(0o755)  # the session's user (uid 1000 in its namespace) reads it
     try:
         name = f"{sub.student}/{sub.lesson}.ipynb"

@@ -47,8 +47,13 @@ class Limits:
 
     memory_mb: int | None = 2048
     tmpfs_mb: int = 512        # each of $HOME+work, /tmp, /dev/shm
-    processes: int = 256       # tasks (threads count) per session user
+    processes: int = 256       # tasks (threads count) per session, with a cgroup
     file_mb: int = 256         # largest file a session may write
+
+    @property
+    def session_memory_mb(self) -> int | None:
+        """All of a session's processes and tmpfs together (a cgroup, where one can be made)."""
+        return 2 * self.memory_mb if self.memory_mb else None
 
     def __repr__(self) -> str:
         return (f"Limits(memory={self.memory_mb} MB, tmpfs={self.tmpfs_mb} MB, "

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dsai.grading import cgroup
 from dsai.grading import sandbox as S
 
 __all__ = ["Outcome", "run_session", "MAX_BYTES"]
@@ -103,11 +104,23 @@ async def run_session(job: dict, hidden: str, scratch: Path, *, sandboxed: bool,
         (scratch / ".home").mkdir(exist_ok=True)
         (scratch / ".tmp").mkdir(exist_ok=True)
     cmd = prefix + [sys.executable, "-I", "-m", "dsai.grading.harness"]
+    fence = cgroup.Fence(limits.session_memory_mb, limits.processes) \
+        if cgroup.available() else None
+    rlimits = S.preexec(limits)
+
+    def enter() -> None:  # in the child, before exec: everything it starts stays fenced
+        if fence is not None:
+            fence.enter()
+        rlimits()
     try:
         proc = await asyncio.create_subprocess_exec(
             *cmd, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, cwd=cwd, env=env, pass_fds=fds,
-            start_new_session=True, preexec_fn=S.preexec(limits), limit=MAX_LINE)
+            start_new_session=True, preexec_fn=enter, limit=MAX_LINE)
+    except BaseException:
+        if fence is not None:
+            fence.close()
+        raise
     finally:
         for fd in fds:
             os.close(fd)
@@ -172,5 +185,8 @@ async def run_session(job: dict, hidden: str, scratch: Path, *, sandboxed: bool,
         out.stopped, out.at = "died", current
     finally:
         await _kill(proc)
+        if fence is not None:
+            fence.kill_all()
+            fence.close()
         out.seconds = time.monotonic() - start
     return out

@@ -33,7 +33,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 from _minilesson import LESSON, SECRET, Student, write_master
-from dsai.grading import grader, sandbox
+from dsai.grading import cgroup, grader, sandbox
 
 NO_SANDBOX = sandbox.probe()
 MODE = [] if NO_SANDBOX is None else ["--trusted"]
@@ -327,6 +327,40 @@ def _isolated_class(root: Path, port: int) -> dict:
      .answer("parts", "blocks = []\nfor _ in range(64):\n    blocks.append(bytearray(2**28))\n"
                       "def parts():\n    return [1, 2, 3]")
      .write(subs, "i_memory"))
+    Student().solve_all().answer("square", textwrap.dedent("""\
+        import os, time
+        made = 0
+        try:
+            for _ in range(2000):
+                if os.fork() == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                made += 1
+        except OSError:
+            pass
+        def square(x):
+            return x * x if made >= 2000 else 0""")).write(subs, "i_forkbomb")
+    Student().solve_all().answer("square", textwrap.dedent("""\
+        import os, select, time
+        r, w = os.pipe()
+        kids = []
+        for _ in range(4):
+            pid = os.fork()
+            if pid == 0:
+                block = b"1" * (700 * 2**20)  # really touched, unlike bytearray(n)
+                os.write(w, b"k")
+                time.sleep(120)
+                os._exit(0)
+            kids.append(pid)
+        held, ended, start = 0, set(), time.monotonic()
+        while held + len(ended) < 4 and time.monotonic() - start < 300:
+            if select.select([r], [], [], 0.2)[0]:
+                held += len(os.read(r, 4))
+            for pid in kids:
+                if pid not in ended and os.waitpid(pid, os.WNOHANG)[0]:
+                    ended.add(pid)
+        def square(x):
+            return x * x if held == 4 else 0""")).write(subs, "i_children")
     names = ["a" * 240, os.fsdecode(b"bad\xffname"), "x; rm -rf ~", "=HYPERLINK(1)"]
     for name in names:
         Student().solve_all().write(subs, name)
@@ -359,7 +393,8 @@ def isolated(tmp_path_factory):
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     server.setblocking(False)
-    before = dict(env=_env(), home=sorted(os.listdir(os.path.expanduser("~"))))
+    before = dict(env=_env(), scratch=_scratch_dirs(),
+                  home=sorted(os.listdir(os.path.expanduser("~"))))
     info = _isolated_class(root, server.getsockname()[1])
     before["purelib"] = sorted(os.listdir(info["purelib"]))
     out = root / "out" / "grades.csv"
@@ -412,6 +447,17 @@ def test_shared_memory_is_capped_per_submission(isolated):
     assert isolated["table"]["i_shm", "square-test"]["score"] == "0"
 
 
+needs_cgroup = pytest.mark.skipif(not cgroup.available(), reason="needs a writable cgroup "
+                                  "(v1 memory+pids, or a delegated v2 subtree) for session totals")
+
+
+@needs_cgroup
+def test_children_and_forks_share_one_memory_and_process_cap(isolated):
+    assert isolated["table"]["i_children", "square-test"]["score"] == "0"
+    assert isolated["table"]["i_forkbomb", "square-test"]["score"] == "0"
+    assert total(isolated, "perfect") == "7"
+
+
 def test_unbounded_allocation_hits_the_memory_cap(isolated):
     assert isolated["table"]["i_memory", "parts-test"]["score"] == "0"
     assert "MemoryError" in isolated["feedback"]["i_memory"]
@@ -439,7 +485,7 @@ def test_nothing_persists_after_a_hostile_class(isolated, tmp_path):
     assert sorted(os.listdir(isolated["home"])) == before["home"]
     assert sorted(os.listdir(isolated["purelib"])) == before["purelib"]
     assert not Path("/tmp/dsai-evil.py").exists()
-    assert not list(Path(tempfile_dir()).glob("dsai-grade-*"))
+    assert _scratch_dirs() <= before["scratch"]
     write_master(tmp_path / "source")
     Student().solve_all().write(tmp_path / "subs", "perfect")
     Student().write(tmp_path / "subs", "blank")
@@ -450,9 +496,9 @@ def test_nothing_persists_after_a_hostile_class(isolated, tmp_path):
     assert total(again, "perfect") == "7" and total(again, "blank") == "0"
 
 
-def tempfile_dir() -> str:
+def _scratch_dirs() -> set:
     import tempfile
-    return tempfile.gettempdir()
+    return set(Path(tempfile.gettempdir()).glob("dsai-scratch-*"))
 
 
 # ------------------------------------------------------------------------ time limits --
