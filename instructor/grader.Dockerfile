@@ -1,5 +1,7 @@
 # An image for grading untrusted submissions (see instructor/README.md, "Security").
 # Build from the repository root:  docker build -f instructor/grader.Dockerfile -t dsai-grader .
+# The container is the sandbox (bubblewrap rarely gets namespaces inside one): run
+# `grade ... --trusted` with --network none, --memory, --pids-limit, submissions read-only.
 FROM python:3.11-slim
 WORKDIR /course
 COPY pyproject.toml README.md ./

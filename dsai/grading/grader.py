@@ -241,7 +241,8 @@ def _scratch_copy(sub: Submission, lesson: Lesson, scratch: Path) -> None:
 def _read_notebook_file(path: Path, name: str) -> bytes:
     """The notebook's bytes, refusing anything but a regular file (symlinks included)."""
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags)  # a fifo opens at once, then fails the regular-file test
     except OSError as e:
         if path.is_symlink():
             raise GradingError(f"{name} is a symbolic link, not a notebook file; submit the "

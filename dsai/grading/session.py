@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import json
 import os
 import signal
@@ -78,11 +79,11 @@ def _clean_verdict(rec: dict, trusted_text: bool) -> dict:
 async def _kill(proc: asyncio.subprocess.Process) -> None:
     # start_new_session: the session is its own process group; in the sandbox, bwrap's
     # --die-with-parent and PID namespace take down everything else it started.
-    for target in (lambda: os.killpg(proc.pid, signal.SIGKILL), proc.kill):
-        try:
-            target()
-        except (ProcessLookupError, PermissionError):
-            pass
+    # (Not proc.kill(): Popen.send_signal polls first, reaping the child behind the
+    # back of asyncio's child watcher.)
+    if proc.returncode is None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
     try:
         await asyncio.wait_for(proc.wait(), 30)
     except asyncio.TimeoutError:  # pragma: no cover - a process SIGKILL cannot end
@@ -184,9 +185,10 @@ async def run_session(job: dict, hidden: str, scratch: Path, *, sandboxed: bool,
     except (BrokenPipeError, ConnectionResetError):
         out.stopped, out.at = "died", current
     finally:
-        await _kill(proc)
         if fence is not None:
             fence.kill_all()
+        await _kill(proc)
+        if fence is not None:
             fence.close()
         out.seconds = time.monotonic() - start
     return out

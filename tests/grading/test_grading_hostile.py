@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import json
 import os
 import socket
 import subprocess
@@ -80,7 +79,8 @@ def _forged_class(subs: Path) -> None:
         ip.run_cell_async = _fake"""))
     _blank(subs, "v_transformer", textwrap.dedent("""\
         def _wrap(lines):
-            return ["try:\\n"] + ["    " + l for l in lines] + ["\\nexcept BaseException:\\n    pass\\n"]
+            return (["try:\\n"] + ["    " + l for l in lines]
+                    + ["\\nexcept BaseException:\\n    pass\\n"])
         get_ipython().input_transformers_post.append(_wrap)
         get_ipython().input_transformers_cleanup.append(_wrap)"""))
     s = Student().solve_all().answer("square", CHECK_ONLY_WRONG + textwrap.dedent("""

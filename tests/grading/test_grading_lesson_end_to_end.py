@@ -50,7 +50,8 @@ def test_a_typical_submission_gets_points_and_useful_feedback(tmp_path):
     path.write_text(dumps(nb))
     out = tmp_path / "grades.csv"
     assert grader.main([str(tmp_path / "subs"), "--out", str(out), "--source", str(SOURCE),
-                        "--timeout", "60"] + ([] if sandbox.probe() is None else ["--trusted"])) == 0
+                        "--timeout", "60"]
+                       + ([] if sandbox.probe() is None else ["--trusted"])) == 0
     scores = {r["grade_id"]: r["score"] for r in csv.DictReader(out.open())}
     assert scores == {"square-test": "0", "counter-test": "3", "pipeline-test": "0",
                       "timing-test": "0", "TOTAL": "3"}
