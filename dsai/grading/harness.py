@@ -1,6 +1,6 @@
 """One grading session: a fresh process that replays a notebook and judges one test.
 
-The grader (`dsai.grading.session`) starts ``python -I -m dsai.grading.harness``
+The grader (`dsai.grading.session`) starts ``python -I`` running `main` here
 inside the sandbox, once per test cell, and speaks JSON lines with it:
 
 - in (stdin): the job, ``{"cells": [...], "test": k, "copy_from": ..., "answer_names": [...]}``

@@ -104,7 +104,9 @@ async def run_session(job: dict, hidden: str, scratch: Path, *, sandboxed: bool,
         env, cwd = S.session_env(str(scratch / ".home"), str(scratch / ".tmp")), str(scratch)
         (scratch / ".home").mkdir(exist_ok=True)
         (scratch / ".tmp").mkdir(exist_ok=True)
-    cmd = prefix + [sys.executable, "-I", "-m", "dsai.grading.harness"]
+    # -c, not -m: the harness must be the module dsai.grading.harness (in sys.modules,
+    # guarded like every library), not __main__, which IPython hands to the notebook.
+    cmd = prefix + [sys.executable, "-I", "-c", "from dsai.grading.harness import main; main()"]
     fence = cgroup.Fence(limits.session_memory_mb, limits.processes) \
         if cgroup.available() else None
     rlimits = S.preexec(limits)

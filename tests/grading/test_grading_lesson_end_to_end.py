@@ -1,6 +1,6 @@
 """End to end on the real lessons: validate every master, grade a typical submission.
 
-Runs `dsai.ray` (the simulator) in real kernels: three kernel starts in all.
+Runs `dsai.ray` (the simulator) in real grading sessions, one per test cell.
 """
 
 from __future__ import annotations
@@ -48,11 +48,36 @@ def test_a_typical_submission_gets_points_and_useful_feedback(tmp_path):
     path = tmp_path / "subs" / "ada" / f"{LESSON}.ipynb"
     path.parent.mkdir(parents=True)
     path.write_text(dumps(nb))
+    # Issue 18: wrong answers that pass only if ray.get, ray.ObjectRef, sim.now and
+    # check are the student's (the first grader gave such a notebook 10/10).
+    blank = read_notebook(REPO / "notebooks" / f"{LESSON}.ipynb")
+    forgeries = {
+        "square": "import dsai.mockray, dsai.sim, dsai.grading, dsai.grading.checks\n"
+                  "class Liar:\n    def __eq__(self, other):\n        return True\n"
+                  "@ray.remote\ndef square(x):\n    return 0\n"
+                  "squares = [0, 1, 4, 9, 16, 25, 36, 49]\n"
+                  "ray.get = dsai.mockray.get = lambda refs, *a, **k: Liar()\n"
+                  "ray.ObjectRef = dsai.mockray.ObjectRef = object\n"
+                  "sim.now = dsai.sim.now = lambda: 1.0\n"
+                  "check = dsai.grading.check = dsai.grading.checks.check = "
+                  "lambda *a, **k: True",
+        "counter": "@ray.remote\nclass Counter:\n    def add(self, n):\n        return 0\n"
+                   "    def get(self):\n        return 0",
+        "pipeline": "data = np.arange(10.0)\ndata_ref = scaled_ref = total_ref = object()",
+    }
+    for cell in blank.cells:
+        if C.grade_id(cell) in forgeries:
+            cell.source = forgeries[C.grade_id(cell)]
+    forged = tmp_path / "subs" / "forger" / f"{LESSON}.ipynb"
+    forged.parent.mkdir()
+    forged.write_text(dumps(blank))
     out = tmp_path / "grades.csv"
     assert grader.main([str(tmp_path / "subs"), "--out", str(out), "--source", str(SOURCE),
                         "--timeout", "60"]
                        + ([] if sandbox.probe() is None else ["--trusted"])) == 0
-    scores = {r["grade_id"]: r["score"] for r in csv.DictReader(out.open())}
+    rows = list(csv.DictReader(out.open()))
+    assert [r["score"] for r in rows if r["student"] == "forger"] == ["0"] * 5
+    scores = {r["grade_id"]: r["score"] for r in rows if r["student"] == "ada"}
     assert scores == {"square-test": "0", "counter-test": "3", "pipeline-test": "0",
                       "timing-test": "0", "TOTAL": "3"}
     feedback = (tmp_path / "feedback" / "ada" / f"{LESSON}.md").read_text()
