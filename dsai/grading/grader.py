@@ -478,14 +478,23 @@ def feedback_text(r: Result, lesson: Lesson | None) -> str:
 
 
 def write_feedback(folder: Path, results: list[Result], lessons: dict[str, Lesson]) -> None:
-    """``folder/<student>/<lesson>.md`` for every result (written atomically, each)."""
+    """``folder/<student>/<lesson>.md`` for every result (written atomically, each).
+
+    A file that cannot be written (a notebook name too long for the file system)
+    is reported on stderr; the others are written all the same.
+    """
     for r in results:
         target = folder / r.submission.student / f"{r.submission.lesson}.md"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(feedback_text(r, lessons.get(r.submission.lesson)), encoding="utf-8",
-                       errors="backslashreplace")
-        os.replace(tmp, target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".feedback.", dir=target.parent)
+            with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
+                f.write(feedback_text(r, lessons.get(r.submission.lesson)))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except OSError as e:
+            print(f"dsai grade: no feedback file for {r.submission!r}: {e.strerror}",
+                  file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
