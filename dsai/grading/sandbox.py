@@ -63,7 +63,7 @@ class Limits:
 def _readable_roots() -> list[str]:
     """Directories a session needs to read: the system and this Python environment."""
     import dsai
-    roots = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt"]
+    roots = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
     roots += [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
               str(Path(dsai.__file__).resolve().parent)]
     roots += [f"/etc/{name}" for name in _ETC]
@@ -163,7 +163,10 @@ def preexec(limits: Limits):
         def cap(kind: int, value: int) -> None:
             soft, hard = resource.getrlimit(kind)
             value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-            resource.setrlimit(kind, (value, value))
+            try:
+                resource.setrlimit(kind, (value, value))
+            except (ValueError, OSError):  # e.g. RLIMIT_AS, which macOS does not enforce
+                pass
         if limits.memory_mb:
             cap(resource.RLIMIT_AS, limits.memory_mb * 2**20)
         cap(resource.RLIMIT_FSIZE, limits.file_mb * 2**20)
