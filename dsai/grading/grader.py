@@ -324,6 +324,13 @@ async def grade_submission(sub: Submission, lesson: Lesson | None, *, timeout: f
         def note_errors(records: dict[int, dict]) -> None:
             for i, rec in sorted(records.items()):
                 spec = specs[i]
+                if rec["status"] in ("timeout", "died"):  # stopped by the session itself
+                    skip.add(i)
+                    if i not in reported and spec["kind"] != "test":
+                        reported.add(i)
+                        result.answer_errors.append(
+                            f"{_where(spec)} {_stop_reason(rec['status'], timeout, limits)}")
+                    continue
                 if i in reported or spec["kind"] == "test" or rec["status"] == "ok":
                     continue
                 reported.add(i)
@@ -351,8 +358,8 @@ async def grade_submission(sub: Submission, lesson: Lesson | None, *, timeout: f
                 if out.at == test:
                     skip.add(test)  # later sessions run without this test's visible lines
                     break
-                # A cell before the test hung or ended the process: skip it from now on,
-                # once, so each cell costs at most one extra session.
+                # A cell before the test hung or ended the process and no checkpoint
+                # caught it: skip it from now on, so each cell costs at most one session.
                 result.restarts += 1
                 skip.add(out.at)
                 if out.at not in reported:

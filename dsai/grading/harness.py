@@ -323,6 +323,80 @@ def _judge(runner: Runner, channel: _Channel, index: int, visible: str, nvisible
     channel.send(i=index, verdict="ok", value=_value_text(value))
 
 
+class Checkpoints:
+    """A fork before each cell, so a cell that hangs or dies costs only itself.
+
+    The process about to run cell ``i`` forks: the child runs it and goes on; the
+    parent keeps the state from before the cell and waits. If the child reports
+    the cell done, the parent exits; if the cell passes the timeout, or the child
+    dies in it (``os._exit``, the memory cap), the parent kills it and goes on
+    from the next cell itself. No earlier cell is ever run again, so a session's
+    cost stays linear in its cells. The session's first process only reaps
+    (a subreaper), so the sandbox lives while any of them does.
+
+    Forking is only safe without threads (the simulator runs on greenlets): with
+    other threads alive, or on real Ray, cells run unguarded and a hang costs
+    the session (the grader then skips that cell in a new one).
+    """
+
+    def __init__(self, channel: _Channel, timeout: float) -> None:
+        self.channel, self.timeout = channel, timeout
+        self.done_fd: int | None = None
+        self.enabled = (sys.platform.startswith("linux") and timeout > 0
+                        and os.environ.get("DSAI_BACKEND") != "ray" and self._subreaper())
+        if self.enabled and os.fork() != 0:
+            while True:  # the supervisor: reap every descendant, then end
+                try:
+                    os.wait()
+                except ChildProcessError:
+                    os._exit(0)
+                except InterruptedError:
+                    continue
+
+    @staticmethod
+    def _subreaper() -> bool:
+        try:
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+        except (OSError, AttributeError):
+            return False
+
+    def guard(self, i: int) -> bool | None:
+        """Before cell ``i``: True to run it (in a fresh child), False if it was stopped
+        (this process goes on after it), None if the cell runs unguarded."""
+        if not self.enabled or threading.active_count() > 1:
+            return None
+        import select
+        import signal
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            self.done_fd = w
+            return True
+        os.close(w)
+        ready = select.select([r], [], [], self.timeout)[0]
+        if ready and os.read(r, 1) == b"1":
+            os._exit(0)  # the cell finished; the child carries on from here
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.close(r)
+        self.channel.send(i=i, status="died" if ready else "timeout")
+        return False
+
+    def cell_done(self) -> None:
+        if self.done_fd is not None:
+            try:
+                os.write(self.done_fd, b"1")
+            except OSError:  # the checkpoint was killed (by the cell, say): go on without it
+                pass
+            os.close(self.done_fd)
+            self.done_fd = None
+
+
 def main() -> None:
     channel = _Channel()
     _silence()
@@ -338,14 +412,19 @@ def main() -> None:
     runner = Runner(channel, job)
     sys.path.append(os.getcwd())  # the student's own helper modules, after the real ones
     target = job.get("test")
+    checkpoints = Checkpoints(channel, float(job.get("timeout", 0)))
     for i, cell in enumerate(job["cells"]):
         if cell.get("skip"):
             continue
-        channel.send(start=i)
         kind, source = cell["kind"], cell["source"]
         if kind == "test" and i == target:
+            channel.send(start=i)
             _judge(runner, channel, i, source, cell["visible_lines"])
             break
+        guarded = checkpoints.guard(i)
+        if guarded is False:
+            continue
+        channel.send(start=i, guarded=bool(guarded))
         if kind in ("setup", "test"):
             try:
                 runner.exec_master(source, f"<cell {i}>")
@@ -357,6 +436,7 @@ def main() -> None:
         else:
             status, ename, evalue = runner.run_student(source)
             channel.send(i=i, status=status, ename=ename[:100], evalue=evalue)
+        checkpoints.cell_done()
     channel.send(done=True)
     os._exit(0)
 

@@ -35,6 +35,7 @@ __all__ = ["Outcome", "run_session", "MAX_BYTES"]
 
 MAX_BYTES = 4 * 2**20   # what one session may send the grader
 MAX_LINE = 2**18        # longest record
+GRACE = 10.0            # extra seconds for a cell the session guards itself (a checkpoint)
 _SAFE_NAMES = {n for n, v in vars(builtins).items()
                if isinstance(v, type) and issubclass(v, BaseException)} | {"CheckFailed"}
 
@@ -104,6 +105,7 @@ async def run_session(job: dict, hidden: str, scratch: Path, *, sandboxed: bool,
         env, cwd = S.session_env(str(scratch / ".home"), str(scratch / ".tmp")), str(scratch)
         (scratch / ".home").mkdir(exist_ok=True)
         (scratch / ".tmp").mkdir(exist_ok=True)
+    job = dict(job, timeout=timeout)
     # -c, not -m: the harness must be the module dsai.grading.harness (in sys.modules,
     # guarded like every library), not __main__, which IPython hands to the notebook.
     cmd = prefix + [sys.executable, "-I", "-c", "from dsai.grading.harness import main; main()"]
@@ -168,6 +170,9 @@ async def run_session(job: dict, hidden: str, scratch: Path, *, sandboxed: bool,
                 continue
             if "start" in rec and isinstance(rec["start"], int):
                 current, cell_start = rec["start"], time.monotonic()
+                # A guarded cell is stopped by the session at `timeout`; this deadline
+                # is the backstop, should the checkpoint itself be stopped.
+                cell_start += GRACE if rec.get("guarded") else 0.0
             elif "want_hidden" in rec:
                 if rec["want_hidden"] == job.get("test"):
                     hidden_sent = True
@@ -178,7 +183,9 @@ async def run_session(job: dict, hidden: str, scratch: Path, *, sandboxed: bool,
                     out.verdict = _clean_verdict(rec, trusted_text=True)
                     break
             elif "i" in rec and isinstance(rec["i"], int):
-                out.records[rec["i"]] = {"status": "ok" if rec.get("status") == "ok" else "error",
+                status = rec.get("status")
+                out.records[rec["i"]] = {"status": status if status in ("ok", "timeout", "died")
+                                         else "error",
                                          "ename": str(rec.get("ename") or "")[:100],
                                          "evalue": str(rec.get("evalue") or "")[:2000]}
                 current = None
