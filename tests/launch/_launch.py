@@ -112,7 +112,9 @@ def start_lab(env: BinderEnv, root: Path, log: Path):
     port, token = free_port(), secrets.token_hex(16)
     args = [str(env.bin / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
-            "--ServerApp.port_retries=0"]
+            "--ServerApp.port_retries=0",
+            # window.jupyterapp, so the browser test can tell when the kernel is connected
+            "--LabApp.expose_app_in_browser=True"]
     if os.geteuid() == 0:
         args.append("--allow-root")  # CI runs as root; JupyterLab refuses that unless told
     out = open(log, "w")

@@ -75,10 +75,9 @@ def binder_env(launch_dir) -> BinderEnv:
     base = launch_dir
     repo, venv, home = base / "repo", base / "venv", base / "home"
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("VIRTUAL_ENV", "PYTHON", "JUPYTER", "DSAI_BACKEND", "PIP_"))}
+           if not k.startswith(("VIRTUAL_ENV", "PYTHON", "JUPYTER", "DSAI_", "PIP_", "MPL"))}
     env.update(HOME=str(home), PATH=f"{venv / 'bin'}:{env.get('PATH', '/usr/bin:/bin')}",
-               VIRTUAL_ENV=str(venv), PIP_NO_CACHE_DIR="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
-               MPLBACKEND="Agg")
+               VIRTUAL_ENV=str(venv), PIP_NO_CACHE_DIR="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
     if (base / ".built").is_file():
         built = BinderEnv(venv, repo, home, float((base / ".built").read_text()), du(venv), env)
         report(f"Binder environment: {built.size_bytes / 2**20:.0f} MiB, reused from {base}")
