@@ -12,10 +12,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# binder/requirements.txt constrains the versions, so a developer's venv runs what
-# Binder runs (packages it does not list, such as the test tools, resolve freely).
+# On the Python that binder/runtime.txt names, binder/requirements.txt constrains the
+# versions, so a developer's venv runs what Binder runs (packages it does not list, such
+# as the test tools, resolve freely). On another Python the pins may not exist (numpy
+# 2.4 needs 3.11), so pyproject.toml's ranges resolve alone.
+PY_VERSION  := $(shell $(PYTHON) -c 'import sys; print("python-%d.%d" % sys.version_info[:2])')
+CONSTRAINTS := $(if $(filter $(PY_VERSION),$(shell cat binder/runtime.txt)),-c binder/requirements.txt,)
+
 $(STAMP): $(BIN)/python pyproject.toml binder/requirements.txt
-	$(BIN)/pip install --quiet -c binder/requirements.txt -e ".[test,lab]"
+	$(BIN)/pip install --quiet $(CONSTRAINTS) -e ".[test,lab]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 

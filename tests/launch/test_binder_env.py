@@ -72,3 +72,15 @@ def test_jupyterlab_answers_and_opens_lesson_00(lab_server):
     assert status == 200 and '"python3"' in body
     for nb in student_lessons(lab_server.root):
         assert lab_server.get(f"/api/contents/notebooks/{nb.name}")[0] == 200, nb.name
+
+
+def test_readme_badge_opens_lesson_00_and_names_the_repository_once():
+    readme = (REPO / "README.md").read_text()
+    links = re.findall(r"^\[binder\]: (\S+)$", readme, flags=re.M)
+    assert len(links) == 1, "one link definition: the one place the repository path is written"
+    url = links[0]
+    assert url.startswith("https://mybinder.org/v2/gh/")
+    assert url.endswith("?urlpath=lab/tree/notebooks/00_welcome.ipynb")
+    repo_path = url.removeprefix("https://mybinder.org/v2/gh/").split("/HEAD")[0]
+    assert readme.count(repo_path) == 1, f"{repo_path} is written more than once"
+    assert "[![Binder](https://mybinder.org/badge_logo.svg)][binder]" in readme
