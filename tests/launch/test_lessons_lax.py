@@ -15,7 +15,7 @@ import pytest
 
 from _launch import REPO, lesson_report_json, report, student_lessons
 
-BACKEND = "real Ray" if os.environ.get("DSAI_BACKEND", "").strip().lower() == "ray" else "simulator"
+BACKEND = "real Ray" if os.environ.get("DSAI_BACKEND", "").strip().lower() == "ray" else "the simulator"
 
 
 @pytest.mark.parametrize("lesson", [p.name for p in student_lessons()] or ["no-lessons"])
@@ -25,6 +25,6 @@ def test_student_notebook_runs_lax(lesson):
     done = subprocess.run([sys.executable, str(REPO / "tests" / "launch" / "lax_lesson.py"),
                            str(REPO / "notebooks" / lesson)], capture_output=True, text=True)
     result = lesson_report_json(done.stdout)
-    report(f"{lesson} on the {BACKEND}: {result['passed']} cells passed, {result['failed']} "
+    report(f"{lesson} on {BACKEND}: {result['passed']} cells passed, {result['failed']} "
            f"failed (lax, exercises excused)")
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
