@@ -3,15 +3,24 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The browser test's driver (Python package only: it drives Debian's /usr/bin/chromium).
+PLAYWRIGHT := playwright==1.65.3
 
-.PHONY: lab test test-ray bench release clean
+.PHONY: lab test test-ray test-lessons-ray test-launch bench release lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e ".[test,lab]"
+# On the Python that binder/runtime.txt names, binder/requirements.txt constrains the
+# versions, so a developer's venv runs what Binder runs (packages it does not list, such
+# as the test tools, resolve freely). On another Python the pins may not exist (numpy
+# 2.4 needs 3.11), so pyproject.toml's ranges resolve alone.
+PY_VERSION  := $(shell $(PYTHON) -c 'import sys; print("python-%d.%d" % sys.version_info[:2])')
+CONSTRAINTS := $(if $(filter $(PY_VERSION),$(shell cat binder/runtime.txt)),-c binder/requirements.txt,)
+
+$(STAMP): $(BIN)/python pyproject.toml binder/requirements.txt
+	$(BIN)/pip install --quiet $(CONSTRAINTS) -e ".[test,lab]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
@@ -21,8 +30,9 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
 
-# Every suite on the simulator, plus nbval on the master notebooks (stored
-# outputs must come out byte for byte the same).
+# Every suite on the simulator, nbval on the master notebooks (stored outputs must
+# come out byte for byte the same), and the student notebooks in lax mode.
+# tests/launch's Binder and browser tests skip here (see test-launch).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q --nbval tests instructor/source
 
@@ -30,6 +40,29 @@ test: $(STAMP)
 test-ray: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[ray]"
 	DSAI_BACKEND=ray $(BIN)/python -m pytest -q tests/conformance
+
+# Every student notebook (lax: exercise stubs may raise) on real Ray 2.60.
+test-lessons-ray: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[ray]"
+	DSAI_BACKEND=ray $(BIN)/python -m pytest -q tests/launch/test_lessons_lax.py
+
+# The Binder environment rebuilt from binder/ alone, the lessons and JupyterLab in it,
+# and the course in headless Chromium (apt-get install chromium; skipped without it).
+test-launch: $(STAMP)
+	$(BIN)/pip install --quiet $(PLAYWRIGHT)
+	DSAI_LAUNCH_TESTS=1 $(BIN)/python -m pytest -q tests/launch/test_binder_env.py tests/launch/test_browser.py
+
+# Regenerate binder/requirements.txt (every package pinned) with Python 3.11, as
+# binder/runtime.txt asks; the command is also written at the top of the file.
+LOCK_VENV := /tmp/dsai-lock
+lock:
+	rm -rf $(LOCK_VENV)
+	python3.11 -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet ".[lab]" nbval pytest
+	sed -n '/^#/p' binder/requirements.txt > $(LOCK_VENV)/requirements.txt
+	$(LOCK_VENV)/bin/pip freeze --exclude dsai >> $(LOCK_VENV)/requirements.txt
+	mv $(LOCK_VENV)/requirements.txt binder/requirements.txt
+	rm -rf $(LOCK_VENV) build
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/microbenchmark.py

@@ -27,20 +27,24 @@ def hist():
     return make_history
 
 
+# Porcupine's test histories ship with the tests (MIT licence in the folder), so the
+# corpus test runs in any clone.
+PORCUPINE = Path(__file__).resolve().parents[1] / "data" / "porcupine"
+
+
 def porcupine_dir() -> Path | None:
-    """The Porcupine corpus: $DSAI_SHARED_DATA/porcupine, else <repo>/../shared/data/porcupine."""
+    """The Porcupine corpus: $DSAI_SHARED_DATA/porcupine if set, else tests/data/porcupine."""
     env = os.environ.get("DSAI_SHARED_DATA")
     if env:  # an explicit override is used alone: a wrong one should skip loudly, not fall back
         candidates = [Path(env) / "porcupine", Path(env)]
     else:
-        candidates = [Path(__file__).resolve().parents[2].parent / "shared" / "data" / "porcupine"]
+        candidates = [PORCUPINE]
     return next((c for c in candidates if (c / "verdicts.tsv").is_file()), None)
 
 
-
 _MISSING = ("Porcupine corpus not found (looked in $DSAI_SHARED_DATA/porcupine if set, else "
-            "<repo>/../shared/data/porcupine): put shared/ beside the clone or set DSAI_SHARED_DATA "
-            "to the folder holding porcupine/")
+            "tests/data/porcupine, which the repository ships): unset DSAI_SHARED_DATA or point "
+            "it at the folder holding porcupine/")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ assertions run on `dsai.mockray` (default) and on real Ray
 (`DSAI_BACKEND=ray`). Real Ray is the reference: a test that fails there is a
 wrong test. Deliberate, documented differences are marked
 `@pytest.mark.sim_only(reason=...)` or `@pytest.mark.ray_only(reason=...)` and
-listed in /work/notes/ray_behaviour.md.
+listed in docs/ray_behaviour.md.
 
 Cost model: on real Ray an `init` takes 15-25 s and each actor starts a worker
 process (2-3 s) on this 2-core machine, so real Ray shares ONE cluster for the

@@ -1,6 +1,6 @@
 """Deliberate, documented differences between the simulator and real Ray.
 
-Each is listed in /work/notes/ray_behaviour.md ("Documented differences").
+Each is listed in docs/ray_behaviour.md ("Documented differences").
 """
 
 import pytest

@@ -82,7 +82,7 @@ def test_same_seed_same_rows_and_bars():
 
 def _real_ray_events():
     """Events in real Ray 2.60's ray.timeline() format (ray/_private/state.py, and events recorded
-    in /work/notes/ray_behaviour.md): pid is the node IP, tid "worker:<hex>", ts in epoch
+    in docs/ray_behaviour.md): pid is the node IP, tid "worker:<hex>", ts in epoch
     microseconds, name the qualified function name, a failed attempt has a traceback in args;
     task phases and driver spans are included."""
     t0 = 1_764_300_000_000_000.0
