@@ -89,7 +89,6 @@ def ps_explorer(mode: str = "ssp", workers: int = 4, shards: int = 1, staleness:
     """Sliders (workers, shards, staleness bound, straggler slowdown) and a mode
     menu above the plots; each change re-runs the seeded simulation and redraws."""
     import ipywidgets as w
-    from IPython.display import display
 
     style = {"description_width": "150px"}
     mode_w = w.Dropdown(options=["sync", "ssp", "async"], value=mode, description="mode", style=style)
@@ -107,14 +106,17 @@ def ps_explorer(mode: str = "ssp", workers: int = 4, shards: int = 1, staleness:
         stale_w.disabled = mode_w.value != "ssp"
         result_rows = "".join(f"<tr><td>{k}</td><td><b>{v}</b></td></tr>" for k, v in _rows)
         table.value = f"<table>{result_rows}</table>"
-        out.clear_output(wait=True)
-        with out:
-            display(fig)
+        box.figure = fig  # the latest drawing, so a notebook can store a static copy
+        # Set the Output's content directly (no capture): the same whether or not a
+        # front end is listening, so a saved notebook re-runs to the same outputs.
+        out.outputs = ()
+        out.append_display_data(fig)
 
     controls = [mode_w, workers_w, shards_w, stale_w, slow_w]
     for c in controls:
         c.observe(on_change, names="value")
     box = w.VBox([w.HBox([w.VBox(controls[:3]), w.VBox(controls[3:])]), w.HBox([out, table])])
+    box.figure = None
     box.run = on_change  # so a notebook (or a test) can trigger a redraw
     box.controls = dict(zip(["mode", "workers", "shards", "staleness", "slowdown"], controls))
     on_change()

@@ -68,6 +68,9 @@ def test_explorer_widget_redraws():
     from dsai.viz import ps_explorer
 
     box = ps_explorer(workers=2, slowdown=1.0)
+    first = box.figure
+    assert first is not None and len(first.axes) == 2
     box.controls["mode"].value = "async"  # a change re-runs and redraws
     assert box.controls["staleness"].disabled
+    assert box.figure is not first
     assert "async, 2 workers" in box.children[1].children[1].value
