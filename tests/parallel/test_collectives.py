@@ -182,3 +182,31 @@ def test_bad_input_is_named(cluster):
         allreduce(group, "ps", shards=11)
     with pytest.raises(CollectiveError, match="sums numbers"):
         group.load([np.array(["a"]), np.array(["b"])])
+
+
+def test_value_refs_stay_on_their_nodes(cluster):
+    # A consumer beside rank i (same node) reads the sum without any byte crossing the network.
+    import dsai.ray as ray
+    from dsai.parallel import pin
+    from dsai.parallel.traffic import counters
+
+    @ray.remote
+    class Consumer:
+        def total(self, x):
+            return float(np.sum(x))
+
+    n = 3
+    cluster(n)
+    group = CollectiveGroup(n)
+    xs = arrays(n)
+    group.load(xs)
+    allreduce(group, "ring")
+    consumers = [Consumer.options(**pin(node)).remote() for node in group.nodes]
+    ray.get([c.total.remote(0) for c in consumers])
+    before = counters()
+    sums = ray.get([c.total.remote(ref) for c, ref in zip(consumers, group.value_refs())])
+    after = counters()
+    assert sums == [float(np.sum(xs))] * n
+    for name in group.node_name:
+        assert after[name]["transfers_sent"] == before[name]["transfers_sent"]
+        assert after[name]["transfers_received"] == before[name]["transfers_received"]
