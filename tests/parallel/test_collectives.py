@@ -210,3 +210,35 @@ def test_value_refs_stay_on_their_nodes(cluster):
     for name in group.node_name:
         assert after[name]["transfers_sent"] == before[name]["transfers_sent"]
         assert after[name]["transfers_received"] == before[name]["transfers_received"]
+
+
+def test_measure_times_and_counts_a_schedule_written_from_rank_steps(cluster):
+    # A hand-written schedule (what a student would write): each rank sends its whole array
+    # to its right neighbour, which adds it. Its wire bytes are measured even without a ledger.
+    from dsai.parallel import measure
+
+    n = 4
+    cluster(n)
+    group = CollectiveGroup(n)
+    xs = arrays(n)
+    group.load(xs)
+
+    def shift_and_add():
+        sent = [r.piece.remote(0, E) for r in group.ranks]
+        return [group.ranks[i].reduce.remote(0, E, sent[i - 1]) for i in range(n)]
+
+    r = measure(group, shift_and_add, "shift")
+    assert r.algorithm == "shift" and r.payload_sent_max == 0  # nothing written in the ledger
+    for t in r.traffic:
+        assert t.transfers_sent == 1 and t.wire_sent == E * 8 + pickle_header(E)
+    assert r.seconds == pytest.approx(ALPHA + (E * 8 + pickle_header(E)) / BETA)
+    for i, v in enumerate(group.values()):
+        np.testing.assert_array_equal(v, xs[i] + xs[i - 1])
+
+
+def test_shards_only_apply_to_the_parameter_server(cluster):
+    cluster(2)
+    group = CollectiveGroup(2)
+    group.load(arrays(2, 10))
+    with pytest.raises(CollectiveError, match="shards and server_nodes apply to algorithm='ps' only"):
+        allreduce(group, "ring", shards=2)
