@@ -36,14 +36,15 @@ def ring(elements: int, workers: int, rounds: int) -> dict:
         start_cluster(workers)
     else:
         kwargs = {"num_cpus": workers + 1, "include_dashboard": False, "log_to_driver": False}
-        try:
-            ray.init(**kwargs)
-        except Exception as e:  # noqa: BLE001
-            # A loaded 2-core machine can miss the raylet's 30 s start-up deadline: retry once.
-            if "timed out during startup" not in str(e):
-                raise
-            ray.shutdown()
-            ray.init(**kwargs)
+        for attempt in range(3):
+            try:
+                ray.init(**kwargs)
+                break
+            except Exception as e:  # noqa: BLE001
+                # A loaded 2-core machine can miss the raylet's fixed 30 s start-up deadline.
+                if "timed out during startup" not in str(e) or attempt == 2:
+                    raise
+                ray.shutdown()
     group = CollectiveGroup(workers)
     xs = [np.random.default_rng(i).standard_normal(elements) for i in range(workers)]
     walls, virtual = [], None
