@@ -242,3 +242,11 @@ def test_shards_only_apply_to_the_parameter_server(cluster):
     group.load(arrays(2, 10))
     with pytest.raises(CollectiveError, match="shards and server_nodes apply to algorithm='ps' only"):
         allreduce(group, "ring", shards=2)
+
+
+@pytest.mark.parametrize("algorithm,n,shards", [("ring", 3, 1), ("ring", 4, 1), ("naive", 3, 1), ("tree", 3, 1),
+                                                ("tree", 4, 1), ("ps", 3, 1), ("ps", 3, 2)])
+def test_busiest_node_carries_what_theory_says(cluster, algorithm, n, shards):
+    r, _, _ = run(cluster, algorithm, n, shards=shards, elements=E + 1)  # uneven pieces
+    carried = max(t.payload_sent + t.payload_received for t in r.traffic)
+    assert carried == theory.carried_max(algorithm, n, E + 1, 8, shards)
