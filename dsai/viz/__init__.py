@@ -7,6 +7,8 @@
 
 from dsai.viz.cap_widget import cap_explorer, compare_modes, run_and_render
 from dsai.viz.gantt import plot_timeline
+from dsai.viz.quorums import pacelc_latencies, plot_latencies, plot_quorum_grid, quorum_grid
 from dsai.viz.spacetime import plot_spacetime
 
-__all__ = ["plot_timeline", "plot_spacetime", "cap_explorer", "run_and_render", "compare_modes"]
+__all__ = ["plot_timeline", "plot_spacetime", "cap_explorer", "run_and_render", "compare_modes",
+           "quorum_grid", "plot_quorum_grid", "pacelc_latencies", "plot_latencies"]
