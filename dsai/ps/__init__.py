@@ -14,10 +14,10 @@ code runs on the simulator and on real Ray (``DSAI_BACKEND=ray``).
 from dsai.ps.cluster import simulate, start_cluster
 from dsai.ps.config import MODES, PSConfig, PSConfigError
 from dsai.ps.result import TrainResult, Update
-from dsai.ps.server import ParameterServer, sgd_step
+from dsai.ps.server import ParameterServer, apply_gradients, sgd_step
 from dsai.ps.train import DivergenceWarning, shard_bounds, train
 from dsai.ps.worker import Worker
 
 __all__ = ["PSConfig", "PSConfigError", "MODES", "train", "simulate", "start_cluster",
-           "TrainResult", "Update", "ParameterServer", "Worker", "sgd_step", "shard_bounds",
+           "TrainResult", "Update", "ParameterServer", "Worker", "apply_gradients", "sgd_step", "shard_bounds",
            "DivergenceWarning"]

@@ -45,9 +45,10 @@ def start_cluster(config: PSConfig, *, latency: float | None = None,
 
 def simulate(config: PSConfig | None = None, *, slowdown: dict[int, float] | None = None,
              latency: float | None = None, bandwidth: float | None = None, data: Any = None,
-             **changes: Any) -> TrainResult:
+             apply: Any = None, **changes: Any) -> TrainResult:
     """One seeded run on a fresh simulated cluster (a node per actor).
 
+    `apply` replaces the servers' apply step (see `dsai.ps.apply_gradients`).
     `slowdown` = {worker: factor} makes those workers' nodes `factor` times
     slower (stragglers). The cluster stays up afterwards (for `ray.timeline()`
     and `dsai.sim.network_stats()`) until the next `simulate` or `ray.shutdown()`.
@@ -65,4 +66,4 @@ def simulate(config: PSConfig | None = None, *, slowdown: dict[int, float] | Non
     names = start_cluster(config, latency=latency, bandwidth=bandwidth)
     for w, factor in (slowdown or {}).items():
         sim.slow_node(names[1 + config.shards + w], factor)
-    return train(config, data)
+    return train(config, data, apply=apply)

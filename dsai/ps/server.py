@@ -35,7 +35,7 @@ from dsai import sim
 from dsai.course import simulated
 from dsai.ps.config import PSConfigError
 
-__all__ = ["ParameterServer", "CheckpointStore", "sgd_step", "now"]
+__all__ = ["ParameterServer", "CheckpointStore", "apply_gradients", "sgd_step", "now"]
 
 
 def now() -> float:
@@ -52,6 +52,14 @@ def sgd_step(w: np.ndarray, velocity: np.ndarray, grad: np.ndarray, lr: float,
         w -= lr * velocity
     else:
         w -= lr * grad
+
+
+def apply_gradients(w: np.ndarray, velocity: np.ndarray, grads: list[np.ndarray], lr: float,
+                    momentum: float) -> None:
+    """The server's apply step, in place: average the gradients (in the order given), then one
+    SGD step with heavy-ball momentum. A server can be given another rule of this signature."""
+    grad = grads[0] if len(grads) == 1 else np.mean(np.stack(grads), axis=0)
+    sgd_step(w, velocity, grad, lr, momentum)
 
 
 class CheckpointStore:
@@ -73,11 +81,12 @@ class ParameterServer:
 
     def __init__(self, shard: int, start: int, stop: int, init: np.ndarray, *, mode: str,
                  lr: float, momentum: float, workers: list[int], eval_every: int,
-                 store: Any = None, checkpoint_every: int = 0) -> None:
+                 store: Any = None, checkpoint_every: int = 0, apply: Any = None) -> None:
         self.shard, self.start, self.stop = shard, start, stop
         self.w = np.array(init, dtype=np.float64)  # arguments arrive read-only: own a copy
         self.velocity = np.zeros_like(self.w)
         self.mode, self.lr, self.momentum = mode, lr, momentum
+        self.apply = apply if apply is not None else apply_gradients
         self.live = set(workers)
         self.eval_every = eval_every
         self.version = 0
@@ -105,7 +114,7 @@ class ParameterServer:
                                 f"[{self.start}:{self.stop}], got a gradient of shape {grad.shape}: "
                                 "split the gradient by the same key ranges as the servers")
         if self.mode == "async":
-            return self._apply([(worker, clock, version, grad)], scale=1.0 / len(self.live))
+            return self._apply([(worker, clock, version, grad)], lr=self.lr / len(self.live))
         self.pending.setdefault(clock, {})[worker] = (version, grad)
         return self._apply_ready()
 
@@ -156,15 +165,13 @@ class ParameterServer:
         return self._apply(items)
 
     def _apply(self, items: list[tuple[int, int, int, np.ndarray]],
-               scale: float = 1.0) -> list[dict[str, Any]]:
+               lr: float | None = None) -> list[dict[str, Any]]:
         """Average the gradients, take one SGD step, and record each gradient."""
-        grad = items[0][3] if len(items) == 1 else np.mean(np.stack([g for *_, g in items]), axis=0)
-        if scale != 1.0:
-            grad = grad * scale
         # SGD costs ~2 FLOPs per weight (4 with momentum), plus one add per weight per extra gradient.
         sim.compute(flops=self.w.size * ((4 if self.momentum else 2) + len(items) - 1))
         applied_to = self.version
-        sgd_step(self.w, self.velocity, grad, self.lr, self.momentum)
+        self.apply(self.w, self.velocity, [g for *_, g in items], self.lr if lr is None else lr,
+                   self.momentum)
         self.version += 1
         t = now()
         records = [{"worker": w, "clock": c, "computed": v, "applied": applied_to, "time": t}

@@ -56,8 +56,11 @@ def shard_bounds(num_params: int, shards: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
-def train(config: PSConfig | None = None, data: Any = None, **changes: Any) -> TrainResult:
+def train(config: PSConfig | None = None, data: Any = None, *, apply: Any = None,
+          **changes: Any) -> TrainResult:
     """Train an MLP on `data` (default: the digits) with a parameter server; see `PSConfig`.
+
+    `apply` replaces the servers' apply step (default `dsai.ps.apply_gradients`; same signature).
 
     Keyword arguments change fields of `config`: ``train(mode="async", workers=2)``.
     Needs a running cluster (`ray.init`, `dsai.course.start` or `dsai.ps.start_cluster`).
@@ -65,7 +68,7 @@ def train(config: PSConfig | None = None, data: Any = None, **changes: Any) -> T
     config = (config or PSConfig()).replace(**changes) if changes else (config or PSConfig())
     data = data if data is not None else load_digits()
     _check_data(config, data)
-    return _Run(config, data).run()
+    return _Run(config, data, apply).run()
 
 
 def _check_data(config: PSConfig, data: Any) -> None:
@@ -84,8 +87,9 @@ def _check_data(config: PSConfig, data: Any) -> None:
 class _Run:
     """One training run's driver state."""
 
-    def __init__(self, config: PSConfig, data: Any) -> None:
+    def __init__(self, config: PSConfig, data: Any, apply: Any = None) -> None:
         self.cfg = config
+        self.apply = apply
         self.data = data
         x_train = np.asarray(data.x_train, dtype=np.float64)
         y_train = np.asarray(data.y_train)
@@ -112,7 +116,7 @@ class _Run:
             server_cls.options(num_cpus=0, max_restarts=1, **place(i)).remote(
                 i, a, b, self.model.params[a:b], mode=cfg.mode, lr=cfg.lr, momentum=cfg.momentum,
                 workers=list(range(cfg.workers)), eval_every=cfg.eval_every, store=self.store,
-                checkpoint_every=cfg.checkpoint_every)
+                checkpoint_every=cfg.checkpoint_every, apply=self.apply)
             for i, (a, b) in enumerate(self.bounds)]
         edges = np.linspace(0, len(y), cfg.workers + 1).astype(int)
         self.shard_sizes = [int(b - a) for a, b in zip(edges[:-1], edges[1:])]

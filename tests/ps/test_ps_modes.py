@@ -114,3 +114,30 @@ def test_learning_curve_and_repr():
     assert r.time_to_accuracy(0.0) == 0.0
     u = r.history[-1]
     assert u.staleness == u.applied - u.computed and np.isfinite(u.loss)
+
+
+def test_a_custom_apply_step_replaces_the_servers():
+    def plain_sum_mean(w, velocity, grads, lr, momentum):
+        w -= lr * (sum(grads) / len(grads))
+
+    cfg = ps.PSConfig(mode="sync", steps=15, workers=3)
+    ours = ps.simulate(cfg)
+    theirs = ps.simulate(cfg, apply=plain_sum_mean)
+    assert np.allclose(theirs.weights, ours.weights, rtol=0, atol=1e-12)
+
+    def no_op(w, velocity, grads, lr, momentum):
+        pass
+
+    frozen = ps.simulate(cfg, apply=no_op)
+    assert frozen.curve[0][2] == frozen.test_accuracy  # nothing learned
+
+
+def test_apply_gradients_is_mean_then_momentum():
+    rng = np.random.default_rng(0)
+    w, v = rng.normal(size=5), np.zeros(5)
+    g = [rng.normal(size=5) for _ in range(3)]
+    w0 = w.copy()
+    ps.apply_gradients(w, v, g, 0.1, 0.9)
+    assert np.allclose(v, np.mean(g, axis=0)) and np.allclose(w, w0 - 0.1 * np.mean(g, axis=0))
+    ps.apply_gradients(w, v, g, 0.1, 0.9)
+    assert np.allclose(v, 1.9 * np.mean(g, axis=0))
