@@ -12,11 +12,14 @@ to `dsai.check`, which says which runs were linearizable.
 from dsai.cap.client import Client, OpRecord, Workload
 from dsai.cap.cluster import REPLICAS, Cluster
 from dsai.cap.config import MODES, WORKLOADS, CapConfig, CapConfigError
+from dsai.cap.cp import majority_read
 from dsai.cap.metrics import compute_metrics
 from dsai.cap.nemesis import NEMESES, FaultSpan, Nemesis
-from dsai.cap.run import RunResult, run, run_config
+from dsai.cap.run import RunResult, run, run_config, run_script
+from dsai.cap.trials import Trials, trials
+from dsai.cap.versions import Cell
 
 __all__ = [
-    "run", "run_config", "RunResult", "CapConfig", "CapConfigError", "MODES", "WORKLOADS", "NEMESES",
+    "run", "run_config", "run_script", "RunResult", "majority_read", "Cell", "trials", "Trials", "CapConfig", "CapConfigError", "MODES", "WORKLOADS", "NEMESES",
     "Cluster", "REPLICAS", "Client", "OpRecord", "Workload", "Nemesis", "FaultSpan", "compute_metrics",
 ]

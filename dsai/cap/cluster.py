@@ -10,10 +10,13 @@ format as it happens. Use it directly to script a schedule::
         c.client(0).write("k0", 1)
         c.client(2).read("k0")
     c.spawn(script)
-    c.sim.at(0.05, c.sim.network.partition, [0], [1, 2])
+    c.sim.at(0.05, c.partition, [0], [1, 2])
     c.run_until_idle()
 
-or let `dsai.cap.run.run` drive a random workload.
+or let `dsai.cap.run.run` drive a random workload (`run_script` runs a
+script like this one and checks its history). `Cluster.partition` and
+`Cluster.heal` log the fault where the nemesis logs its own, so the
+space-time diagram shades it.
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from typing import Any, Callable
 
 from dsai.cap.ap import LWWReplica, VVReplica
 from dsai.cap.client import Client, OpRecord
-from dsai.cap.config import CapConfig
-from dsai.cap.cp import LocalReadReplica, QuorumReplica
+from dsai.cap.config import CapConfig, CapConfigError
+from dsai.cap.cp import LocalReadReplica, QuorumReplica, ReadRule, majority_read
 from dsai.cap.dynamo import QuorumLWWReplica
-from dsai.cap.nemesis import Nemesis
+from dsai.cap.nemesis import FaultSpan, Nemesis
 from dsai.cap.replica import READS, Replica, Reply
 from dsai.check import HistoryWriter
 from dsai.errors import SimulationError
@@ -52,8 +55,15 @@ def _t(x: float) -> float:
 class Cluster:
     """Replicas, clients and a nemesis in one seeded simulation."""
 
-    def __init__(self, cfg: CapConfig | None = None, **kwargs: Any) -> None:
+    def __init__(self, cfg: CapConfig | None = None, *, read_rule: ReadRule | None = None, **kwargs: Any) -> None:
         self.cfg = cfg = cfg if cfg is not None else CapConfig(**kwargs)
+        if read_rule is not None and cfg.mode != "cp":
+            raise CapConfigError(f"a read rule only applies to mode 'cp' (got mode {cfg.mode!r}); "
+                                 "use mode='cp' or drop read_rule")
+        if read_rule is not None and not callable(read_rule):
+            raise CapConfigError(f"read_rule must be a function (replies, nodes) -> Cell or None, "
+                                 f"got {read_rule!r}")
+        self.read_rule: ReadRule = read_rule or majority_read  # cp: how a replica answers a read
         self.sim = Simulation(cfg.seed, NetworkConfig(latency=cfg.latency, jitter=cfg.jitter))
         for i in range(cfg.nodes):
             self.sim.add_node(f"n{i}")
@@ -94,6 +104,43 @@ class Cluster:
             return "connected"
         seen = sum(net.reachable(node, j) for j in range(self.cfg.nodes))
         return "majority" if seen >= self.cfg.majority else "minority"
+
+    # -- scripted faults ----------------------------------------------------------------------
+    def partition(self, *groups: list[int]) -> FaultSpan:
+        """Cut the network between `groups` of node ids (nodes left out form one more group).
+
+        Logged like a nemesis fault (the smallest group is the minority), so the
+        diagram shades it and the metrics know which side each client stood on.
+        """
+        from dsai.sim import faults
+
+        ids = set(range(self.cfg.nodes))
+        named = [sorted(int(i) for i in g) for g in groups]
+        for i in (i for g in named for i in g):
+            if i not in ids:
+                raise CapConfigError(f"node {i} is not in this cluster; node ids are 0..{self.cfg.nodes - 1}")
+        rest = sorted(ids - {i for g in named for i in g})
+        sides = [g for g in named + [rest] if g]
+        if len(sides) < 2:
+            raise CapConfigError(f"partition {named} leaves every node on one side; name at least one group "
+                                 f"that is not all {self.cfg.nodes} nodes, e.g. partition([0], [1, 2])")
+        if self.nemesis.active is not None:
+            self.heal()
+        faults.partition(*sides, sim=self.sim)
+        smallest = min(sides, key=len)
+        span = FaultSpan("partition", self.sim.now(), nodes=tuple(smallest), groups=tuple(tuple(g) for g in sides))
+        self.nemesis.spans.append(span)
+        self.nemesis.active = span
+        return span
+
+    def heal(self) -> None:
+        """Reconnect every node (ends a `partition`)."""
+        from dsai.sim import faults
+
+        if self.nemesis.active is not None:
+            self.nemesis.active.end = self.sim.now()
+            self.nemesis.active = None
+        faults.heal(sim=self.sim)
 
     # -- clients ------------------------------------------------------------------------------
     def client(self, cid: int) -> Client:

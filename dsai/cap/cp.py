@@ -21,6 +21,12 @@ leader is cut off from a majority, nobody can write that key until the
 partition heals: this store never elects a new leader (Raft would), which
 keeps it small and obviously safe.
 
+The read rule (how many replies to wait for, which copy to answer with) is
+a plain function, `majority_read` by default; `Cluster(read_rule=...)` swaps
+in another one, so a student's rule runs inside the real protocol and the
+checker judges it. Whatever the rule answers is still written back to a
+majority before the client hears it, as ABD does.
+
 `LocalReadReplica` ('cp-local-reads') is the same store with one "optimisation":
 reads are answered from the local copy, no quorum. It is fast, and under a
 partition the minority side serves stale values: the bug Jepsen found in etcd
@@ -32,10 +38,37 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable
 
+from dsai.cap.config import CapConfigError
 from dsai.cap.replica import READS, Msg, Replica, Reply, Request, same_value
 from dsai.cap.versions import Cell
 
-__all__ = ["QuorumReplica", "LocalReadReplica"]
+__all__ = ["QuorumReplica", "LocalReadReplica", "ReadRule", "majority_read", "apply_read_rule"]
+
+# (the copies collected so far, this replica's own first; the number of replicas) -> the copy
+# to answer with, or None to wait for more replies
+ReadRule = Callable[[list, int], "Cell | None"]
+
+
+def majority_read(replies: list[Cell], nodes: int) -> Cell | None:
+    """ABD's read rule: wait for a majority of the replicas, then answer with the highest version.
+
+    Any two majorities share a replica, so a majority of replies includes one
+    that stored the last acknowledged write, and its version is the highest.
+    """
+    if len(replies) < nodes // 2 + 1:
+        return None
+    return max(replies, key=lambda c: c.version)
+
+
+def apply_read_rule(rule: ReadRule, replies: list[Cell], nodes: int) -> Cell | None:
+    """Call `rule` on a copy of the replies and insist it answers with one of them (or None)."""
+    chosen = rule(list(replies), nodes)
+    if chosen is None or any(chosen is c for c in replies):
+        return chosen
+    name = getattr(rule, "__name__", repr(rule))
+    raise CapConfigError(f"read rule {name} returned {chosen!r} ({type(chosen).__name__}); it must return "
+                         f"one of the {len(replies)} replies it was given (a Cell, e.g. max(replies, "
+                         f"key=...)), or None to wait for more replies")
 
 
 class QuorumReplica(Replica):
@@ -80,9 +113,9 @@ class QuorumReplica(Replica):
 
     def _read_progress(self, rid: int, p: Any) -> None:
         majority = self.cfg.majority
-        if len(p.cells) < majority:
+        best = apply_read_rule(self.cluster.read_rule, p.cells, self.cfg.nodes)
+        if best is None:
             return
-        best = max(p.cells, key=lambda c: c.version)
         self.merge(p.req.key, best)
         p.best = best
         if sum(c.version == best.version for c in p.cells) >= majority:

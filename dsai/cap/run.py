@@ -8,20 +8,25 @@ between them) while the nemesis injects faults; then the final heal (every
 node reconnected and restarted, clocks reset) and anti-entropy until the
 replicas agree, which is timed; then the linearizability checker reads the
 history the clients wrote. Same arguments, same seed: byte-identical history.
+
+`run_script(script, ...)` does the same for a schedule you write yourself
+(which client does what, when to cut the network), as Jepsen tests are
+written when a bug needs one precise interleaving to show.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from dsai.cap.client import Client, Workload
 from dsai.cap.cluster import Cluster
-from dsai.cap.config import CapConfig
+from dsai.cap.config import CapConfig, CapConfigError
+from dsai.cap.cp import ReadRule
 from dsai.cap.metrics import compute_metrics
 from dsai.check import CheckResult, check
 
-__all__ = ["run", "run_config", "RunResult"]
+__all__ = ["run", "run_config", "run_script", "RunResult"]
 
 
 @dataclass
@@ -81,15 +86,21 @@ def _client_loop(cluster: Cluster, client: Client, workload: Workload, budget: l
         sim.sleep(rng.expovariate(1.0 / cfg.think) if cfg.think > 0 else 0.0)
 
 
-def run_config(cfg: CapConfig, check_history: bool = True) -> RunResult:
+def run_config(cfg: CapConfig, check_history: bool = True, read_rule: ReadRule | None = None) -> RunResult:
     """Run the workload `cfg` describes; see the module docstring."""
-    cluster = Cluster(cfg)
+    cluster = Cluster(cfg, read_rule=read_rule)
     budget = [cfg.ops]
     for client in cluster.clients:
         wl = Workload(cfg.workload, cluster.sim.stream(f"client-{client.id}"))
         cluster.spawn(_client_loop, cluster, client, wl, budget, name=f"client-{client.id}")
     cluster.nemesis.start()
     cluster.run_until_idle(limit=cfg.ops * (cfg.timeout + 10 * cfg.think) + 10.0)
+    return _finish(cluster, check_history)
+
+
+def _finish(cluster: Cluster, check_history: bool) -> RunResult:
+    """The last two phases: heal and converge, then check the history."""
+    cfg = cluster.cfg
     t_end = cluster.sim.now()
     cluster.heal_all()
     converge_time = cluster.wait_converged()
@@ -99,7 +110,29 @@ def run_config(cfg: CapConfig, check_history: bool = True) -> RunResult:
 
 
 def run(mode: str = "cp", nodes: int = 5, seed: int = 0, nemesis: str = "none", ops: int = 100,
-        check_history: bool = True, **settings: Any) -> RunResult:
-    """One seeded run; `settings` are further `CapConfig` fields (keys, clients, r, w, skew, ...)."""
+        check_history: bool = True, read_rule: ReadRule | None = None, **settings: Any) -> RunResult:
+    """One seeded run; `settings` are further `CapConfig` fields (keys, clients, r, w, skew, ...).
+
+    `read_rule` (mode 'cp' only) replaces how a replica answers a read; see `dsai.cap.cp.majority_read`.
+    """
     return run_config(CapConfig(mode=mode, nodes=nodes, seed=seed, nemesis=nemesis, ops=ops, **settings),
-                      check_history)
+                      check_history, read_rule)
+
+
+def run_script(script: Callable[[Cluster], Any], mode: str = "cp", nodes: int = 5, seed: int = 0,
+               check_history: bool = True, read_rule: ReadRule | None = None, limit: float = 60.0,
+               **settings: Any) -> RunResult:
+    """Run `script(cluster)` as one simulated process, then heal, converge and check, as `run` does.
+
+    The script drives clients (`cluster.client(i).write("k0", 1)` blocks in
+    virtual time until the answer or the timeout), cuts the network
+    (`cluster.partition([0], [1, 2])`, `cluster.heal()`), waits
+    (`cluster.sim.sleep(0.1)`) and may start more processes (`cluster.spawn`).
+    """
+    if not callable(script):
+        raise CapConfigError(f"script must be a function of the cluster, e.g. def script(cluster): ..., "
+                             f"got {script!r}")
+    cluster = Cluster(CapConfig(mode=mode, nodes=nodes, seed=seed, **settings), read_rule=read_rule)
+    cluster.spawn(script, cluster, name=getattr(script, "__name__", "script"))
+    cluster.run_until_idle(limit=limit)
+    return _finish(cluster, check_history)

@@ -2,19 +2,25 @@
 
 `plot_timeline(events)` draws `ray.timeline()` as a Gantt chart.
 `plot_spacetime(result)` draws a `dsai.cap` run as a space-time (Lamport) diagram;
-`cap_explorer()` is the CAP lesson's widget (its callbacks are plain functions).
+`cap_explorer()` is the CAP lesson's widget, `fault_explorer()` the fault-tolerance
+lesson's (their callbacks are plain functions).
 `plot_learning_curves` / `plot_staleness` draw parameter-server runs; `ps_explorer()`
 is the data-parallelism lesson's widget.
 `plot_traffic(runs)` draws measured all-reduce traffic as bars per node.
 """
 
 from dsai.viz.cap_widget import cap_explorer, compare_modes, run_and_render
+from dsai.viz.faults import attempt_counts, timeline_figure
 from dsai.viz.ps_plots import plot_learning_curves, plot_staleness
 from dsai.viz.ps_widget import ps_explorer
 from dsai.viz.gantt import plot_timeline
+from dsai.viz.ps_faults import fault_explorer, fault_run, plot_fault_run
+from dsai.viz.quorums import pacelc_latencies, plot_latencies, plot_quorum_grid, quorum_grid
 from dsai.viz.spacetime import plot_spacetime
 from dsai.viz.traffic import plot_traffic, traffic_bars
 
 __all__ = ["plot_timeline", "plot_spacetime", "cap_explorer", "run_and_render", "compare_modes",
+           "quorum_grid", "plot_quorum_grid", "pacelc_latencies", "plot_latencies",
+           "timeline_figure", "attempt_counts", "fault_run", "plot_fault_run", "fault_explorer",
            "plot_traffic", "traffic_bars"]
 __all__ += ["plot_learning_curves", "plot_staleness", "ps_explorer"]

@@ -108,6 +108,9 @@ def plot_comparison(table: dict[str, dict[str, float]]) -> Any:
            label="seeds not linearizable", color="#d62728", gid="bar-not-linearizable")
     ax.set_xticks(list(xs), modes)
     ax.set_ylim(0, 1.05)
+    ax.set_xlabel("mode")
+    ax.set_ylabel("fraction (0 to 1)")
+    ax.set_title("Under partitions: availability against consistency")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
