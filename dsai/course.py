@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["simulated", "start", "needs_simulator"]
+__all__ = ["simulated", "start", "needs_simulator", "clock", "check_setup"]
 
 
 def simulated() -> bool:
@@ -50,3 +50,27 @@ def needs_simulator(what: str) -> bool:
         return True
     print(f"Skipped on real Ray: {what}; it needs the simulator (run without DSAI_BACKEND=ray).")
     return False
+
+
+def clock() -> float:
+    """Seconds on the lesson's clock: the virtual clock on the simulator, `time.perf_counter()` on real Ray.
+
+    Time a driver's Ray calls with differences of it: ``t0 = clock(); ray.get(refs); clock() - t0``
+    reads the virtual seconds they took on the simulator and the real ones on Ray.
+    """
+    if simulated():
+        from dsai import sim
+
+        return sim.now()
+    import time
+
+    return time.perf_counter()
+
+
+def check_setup(*, run_cluster: bool = True) -> Any:
+    """Check Python, the libraries, the backend and a run of tasks; print and return the report."""
+    from dsai.setup_check import check_setup as _check
+
+    report = _check(run_cluster=run_cluster)
+    print(report)
+    return report
