@@ -27,7 +27,7 @@ from typing import Any
 from dsai.errors import DsaiError
 
 __all__ = ["AmdahlRun", "amdahl_speedup", "gustafson_speedup", "measure", "speedup_curve",
-           "plot_amdahl", "summary_text", "amdahl_widget", "MAX_CPUS"]
+           "plot_amdahl", "summary_text", "figure_png", "amdahl_widget", "MAX_CPUS"]
 
 MAX_CPUS = 64  # the widget's clusters stay small: every callback answers in well under a second
 
@@ -183,28 +183,34 @@ def plot_amdahl(cpus: int = 4, serial_fraction: float = 0.1, *, max_cpus: int = 
     return fig
 
 
+def figure_png(fig: Any) -> bytes:
+    """A figure as PNG bytes (what the widget's Image shows; no Output widget, so it renders the same
+    in JupyterLab, in nbclient and under nbval)."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=80)
+    return buf.getvalue()
+
+
 def amdahl_widget(cpus: int = 4, serial_fraction: float = 0.1, *, max_cpus: int = 16) -> Any:
-    """Sliders for CPUs and the serial fraction above the measured figure and the summary line."""
+    """Sliders for CPUs and the serial fraction above the summary line and the measured figure."""
     import ipywidgets as w
-    from IPython.display import display
 
     cpus_w = w.IntSlider(value=cpus, min=1, max=max_cpus, description="CPUs n", continuous_update=False)
     frac_w = w.FloatSlider(value=serial_fraction, min=0.0, max=0.5, step=0.05,
                            description="serial 1-p", readout_format=".2f", continuous_update=False)
     line = w.HTML()
-    out = w.Output()
+    image = w.Image(format="png")
 
     def update(_: Any = None) -> None:
         s = round(frac_w.value, 2)
         line.value = f"<code>{summary_text(cpus_w.value, s)}</code>"
-        fig = plot_amdahl(cpus_w.value, s, max_cpus=max_cpus)
-        out.clear_output(wait=True)
-        with out:
-            display(fig)
+        image.value = figure_png(plot_amdahl(cpus_w.value, s, max_cpus=max_cpus))
 
     cpus_w.observe(update, names="value")
     frac_w.observe(update, names="value")
-    box = w.VBox([w.HBox([cpus_w, frac_w]), line, out])
+    box = w.VBox([w.HBox([cpus_w, frac_w]), line, image])
     box.update = update  # so a notebook (or a test) can redraw
     update()
     return box

@@ -91,3 +91,4 @@ def test_plot_and_widget_without_a_browser():
     assert "T(4) = 7.50 s" in box.children[1].value
     frac_w.value = 0.0
     assert "speedup 4.00x" in box.children[1].value
+    assert bytes(box.children[2].value).startswith(b"\x89PNG")
