@@ -14,7 +14,8 @@ Every function is plain and tested without a browser:
 * `compare(straggler)` -> both runs; `comparison_rows` -> the side-by-side table
 * `plot_comparison(runs)` -> a figure; `straggler_widget()` wires a slider to them
 * `max_in_flight(events, name)` -> the most tasks of one name running at once,
-  read from `ray.timeline()` (how the lesson measures backpressure)
+  read from `ray.timeline()` (how the lesson measures backpressure), and
+  `list_schedule_makespan(durations, k)`, the theory it is compared with
 
 The runs use the lesson's cluster when one is running (the simulator), or
 start their own with 4 CPUs.
@@ -28,7 +29,7 @@ from typing import Any, Iterable
 from dsai.errors import DsaiError
 
 __all__ = ["StrategyRun", "STRATEGIES", "task_durations", "run_strategy", "compare", "comparison_rows",
-           "plot_comparison", "straggler_widget", "max_in_flight"]
+           "plot_comparison", "straggler_widget", "max_in_flight", "list_schedule_makespan"]
 
 STRATEGIES = ("get all", "wait loop")
 
@@ -162,7 +163,7 @@ def comparison_rows(runs: dict[str, StrategyRun]) -> list[tuple[str, str, str, s
 
 
 def _table_html(runs: dict[str, StrategyRun]) -> str:
-    head = "<tr><th>strategy</th><th>first result processed</th><th>mean</th><th>all processed</th></tr>"
+    head = "<tr><th>strategy</th><th>first result handled</th><th>mean</th><th>all handled</th></tr>"
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in comparison_rows(runs))
     return f"<table>{head}{body}</table>"
 
@@ -178,12 +179,12 @@ def plot_comparison(runs: dict[str, StrategyRun]) -> Any:
     end = max(r.total for r in runs.values())
     for ax, (name, r) in zip(axes, runs.items()):
         plot_timeline(r.events, ax, origin=0.0, legend=ax is axes[0],
-                      title=f"{name}: first result processed at {r.first:.2f} s, all at {r.total:.2f} s")
+                      title=f"{name}: first result handled at {r.first:.2f} s, all at {r.total:.2f} s")
         for t in r.processed:
             ax.axvline(t, color="black", lw=0.8, ls=":", gid="processed")
         ax.set_xlabel("")
         ax.set_ylabel("worker")
-    axes[-1].set_xlabel("virtual time since the first submission (s); dotted: a result processed")
+    axes[-1].set_xlabel("virtual time since the first submission (s); dotted: a result handled")
     axes[-1].set_xlim(0, end * 1.02)
     fig.tight_layout()
     return fig
@@ -225,11 +226,30 @@ def max_in_flight(events: Iterable[dict], name: str | None = None) -> int:
         cat = str(e.get("cat", ""))
         if not cat.startswith("task::") or (name is not None and cat != f"task::{name}"):
             continue
-        points.append((float(e["ts"]), 1))
-        points.append((float(e["ts"]) + float(e["dur"]), -1))
+        # in whole nanoseconds: ts + dur in float microseconds can land a hair past the next
+        # task's start (1.3e6 + 0.7e6 > 2e6), which would count a hand-over as an overlap
+        start = round(float(e["ts"]) * 1000)
+        points.append((start, 1))
+        points.append((start + round(float(e["dur"]) * 1000), -1))
     points.sort()  # at equal times, -1 (an end) sorts before +1 (a start)
     now = best = 0
     for _, step in points:
         now += step
         best = max(best, now)
     return best
+
+
+def list_schedule_makespan(durations: Iterable[float], workers: int) -> float:
+    """Makespan when tasks start in order, each on the first of `workers` slots to free up
+    (Graham's list scheduling): what a submitter that keeps `workers` tasks in flight achieves."""
+    import heapq
+
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise FuturesError(f"workers must be a whole number, at least 1, got {workers!r}")
+    free = [0.0] * workers  # when each slot is next free
+    end = 0.0
+    for d in durations:
+        start = heapq.heappop(free)
+        heapq.heappush(free, start + float(d))
+        end = max(end, start + float(d))
+    return end

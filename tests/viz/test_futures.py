@@ -109,6 +109,10 @@ def test_max_in_flight():
     assert F.max_in_flight(events, "f") == 2  # the first ends as the third starts
     assert F.max_in_flight(events) == 3
     assert F.max_in_flight([], "f") == 0
+    # float microseconds: a span can end a hair after the start of the task that replaced it
+    hand_over = [dict(_span("f", 0, 0), dur=2000000.0000000002), _span("f", 2.0, 1.0)]
+    assert hand_over[0]["ts"] + hand_over[0]["dur"] > hand_over[1]["ts"]
+    assert F.max_in_flight(hand_over, "f") == 1
 
 
 def test_max_in_flight_on_a_run():
@@ -121,3 +125,31 @@ def test_max_in_flight_on_a_run():
 
     ray.get([f.remote(i) for i in range(5)])
     assert F.max_in_flight(ray.timeline(), "f") == 5
+
+
+def test_list_schedule_makespan_matches_a_bounded_run():
+    assert F.list_schedule_makespan([1.0, 0.5, 2.0, 1.5], 2) == 2.5
+    assert F.list_schedule_makespan([], 3) == 0.0
+    with pytest.raises(F.FuturesError, match="workers must be"):
+        F.list_schedule_makespan([1.0], 0)
+    ray.init(num_cpus=4)
+
+    @ray.remote
+    def piece(s):
+        time.sleep(s)
+        return s
+
+    from dsai import sim
+
+    lengths = [1.0, 0.5, 2.0, 1.5, 0.5, 1.0, 1.0, 0.5, 2.5]
+    for k in (1, 2, 3):
+        t0 = sim.now()
+        in_flight = []
+        for d in lengths:
+            if len(in_flight) >= k:
+                _, in_flight = ray.wait(in_flight, num_returns=1)
+            in_flight.append(piece.remote(d))
+        ray.get(in_flight)
+        spans = [e for e in ray.timeline() if e["ts"] >= t0 * 1e6]
+        assert sim.now() - t0 == pytest.approx(F.list_schedule_makespan(lengths, k))
+        assert F.max_in_flight(spans, "piece") == k
