@@ -30,7 +30,16 @@ def start(num_cpus: int = 4, **init_kwargs: Any) -> Any:
     if not simulated():
         for key in ("seed", "network"):
             init_kwargs.pop(key, None)
-    context = ray.init(num_cpus=num_cpus, **init_kwargs)
+    try:
+        context = ray.init(num_cpus=num_cpus, **init_kwargs)
+    except Exception as e:  # noqa: BLE001
+        # On a small, busy machine (Binder, 2 cores) Ray's raylet can miss its fixed 30 s
+        # start-up deadline; that is the machine, not the lesson: try once more.
+        if simulated() or "timed out during startup" not in str(e):
+            raise
+        print("Ray's start-up timed out on this busy machine; trying once more...")
+        ray.shutdown()
+        context = ray.init(num_cpus=num_cpus, **init_kwargs)
     cpus = int(ray.cluster_resources().get("CPU", 0))
     nodes = len([n for n in ray.nodes() if n.get("Alive", True)])
     if simulated():
