@@ -13,7 +13,7 @@ from dsai.viz.cap_widget import cap_explorer, compare_modes, run_and_render
 from dsai.viz.futures import max_in_flight, straggler_widget
 from dsai.viz.gantt import plot_timeline
 from dsai.viz.spacetime import plot_spacetime
-from dsai.viz.tasks_widget import tasks_widget
+from dsai.viz.waves import tasks_widget
 
 __all__ = ["plot_timeline", "plot_spacetime", "cap_explorer", "run_and_render", "compare_modes"]
 __all__ += ["amdahl_speedup", "amdahl_widget", "plot_amdahl", "straggler_widget", "max_in_flight", "tasks_widget"]

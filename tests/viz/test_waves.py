@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dsai.mockray as ray
-from dsai.viz import tasks_widget as T
+from dsai.viz import waves as T
 
 
 @pytest.fixture(autouse=True)
