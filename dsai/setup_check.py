@@ -2,8 +2,8 @@
 
 A distributed program fails far from its cause; a course should not. The
 welcome lesson calls `check_setup()`, which checks, in order: the Python
-version, the libraries the lessons import (with their minimum versions), the
-backend chosen by ``DSAI_BACKEND`` (and, for real Ray, that it is installed
+version, the libraries the lessons import (with their minimum versions), that
+a figure renders, the backend chosen by ``DSAI_BACKEND`` (and, for real Ray, that it is installed
 and which version), and finally that the cluster runs a task: on the
 simulator, four one-second tasks on two CPUs must take exactly 2.0 virtual
 seconds. Each check is one `Check` line with a fix when it fails; the
@@ -118,6 +118,23 @@ def check_package(name: str, minimum: str, installed: Callable[[str], str | None
     return Check(name, True, have)
 
 
+def check_plotting() -> Check:
+    """Draw a tiny figure to PNG: matplotlib imports, and its renderer works (the lessons' figures need both)."""
+    try:
+        import io
+
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(1, 1))
+        fig.subplots().plot([0, 1], [0, 1])
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    except Exception as e:  # noqa: BLE001 - whatever broke is what the student must see
+        return Check("plotting", False, f"drawing a test figure failed: {type(e).__name__}: {e}",
+                     "pip install --upgrade 'matplotlib>=3.7', then restart the kernel")
+    return Check("plotting", True, "a test figure rendered to PNG")
+
+
 def check_backend(env: str | None = None, installed: Callable[[str], str | None] = _installed) -> Check:
     raw = os.environ.get("DSAI_BACKEND", "") if env is None else env
     backend = raw.strip().lower() or "sim"
@@ -185,8 +202,10 @@ def check_setup(*, run_cluster: bool = True) -> SetupReport:
     """Check Python, the libraries, the backend and (if `run_cluster`) a run of tasks; return the report."""
     report = SetupReport()
     report.checks.append(check_python())
-    for name, minimum in REQUIREMENTS.items():
-        report.checks.append(check_package(name, minimum))
+    packages = {name: check_package(name, minimum) for name, minimum in REQUIREMENTS.items()}
+    report.checks.extend(packages.values())
+    if packages["matplotlib"].ok:
+        report.checks.append(check_plotting())
     backend = check_backend()
     report.checks.append(backend)
     if run_cluster and backend.ok:

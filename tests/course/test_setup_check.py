@@ -86,3 +86,15 @@ def test_clock_is_the_virtual_clock_on_the_simulator(monkeypatch):
         assert course.clock() - t0 == pytest.approx(3.0)
     finally:
         ray.shutdown()
+
+
+def test_plotting_check_renders_and_reports_a_broken_renderer(monkeypatch):
+    assert sc.check_plotting() == sc.Check("plotting", True, "a test figure rendered to PNG")
+    from matplotlib.figure import Figure
+
+    def broken(self, *args, **kwargs):
+        raise OSError("no renderer")
+
+    monkeypatch.setattr(Figure, "savefig", broken)
+    c = sc.check_plotting()
+    assert not c.ok and "OSError: no renderer" in c.detail and "matplotlib" in c.fix
