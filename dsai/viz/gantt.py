@@ -151,12 +151,13 @@ def _colors(names: list[str]) -> dict[str, Any]:
 
 
 def plot_timeline(events: Iterable[dict] | None = None, ax: Any = None, *, title: str | None = None,
-                  origin: float | None = None, legend: bool = True) -> Any:
+                  origin: float | None = None, legend: bool = True, labels: bool = False) -> Any:
     """Draw a timeline as a Gantt chart and return the matplotlib Axes.
 
     `events` defaults to `ray.timeline()` of the running backend (`from dsai
     import ray`). Failed attempts are hatched with a red edge, killed ones
     hatched with a black edge; the legend names every task and the markings.
+    `labels=True` writes each bar's duration inside it (a schedule read bar by bar).
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
@@ -176,6 +177,9 @@ def plot_timeline(events: Iterable[dict] | None = None, ax: Any = None, *, title
         ax.barh(b.row, b.duration, left=b.start, height=0.8, color=colors[b.name],
                 edgecolor=("red" if b.status == "failed" else "black") if failed else "white",
                 linewidth=1.5 if failed else 0.5, hatch="xx" if failed else None)
+        if labels:
+            ax.text(b.start + b.duration / 2, b.row, f"{b.duration:g} s", ha="center", va="center",
+                    fontsize="small", color="white", gid="bar-label")
     ax.set_yticks([r.index for r in rows], [r.label for r in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)  # first row on top
     wall = origin is None and any(float(e.get("ts", 0)) >= WALL_CLOCK_US for e in events)

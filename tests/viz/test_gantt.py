@@ -172,3 +172,15 @@ def test_plot_timeline_defaults_to_the_running_cluster_and_given_axes():
     finally:
         ray.shutdown()
         matplotlib.pyplot.close("all")
+
+
+def test_labels_write_each_duration_in_its_bar():
+    from dsai.viz.gantt import plot_timeline
+    from dsai.viz.spacetime import count_gids
+
+    events = [{"ph": "X", "cat": "task::f", "name": "task::f", "pid": "n", "tid": "w1", "ts": 0, "dur": 1.5e6},
+              {"ph": "X", "cat": "task::f", "name": "task::f", "pid": "n", "tid": "w2", "ts": 0, "dur": 2e6}]
+    ax = plot_timeline(events, labels=True)
+    assert count_gids(ax.figure)["bar-label"] == 2
+    assert sorted(t.get_text() for t in ax.texts) == ["1.5 s", "2 s"]
+    assert not plot_timeline(events).texts
