@@ -204,10 +204,17 @@ class Runner:
                    sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
         from IPython.core.interactiveshell import InteractiveShell
         from traitlets.config import Config
+
+        class Shell(InteractiveShell):
+            # Lessons run `%matplotlib inline`; a grader has no screen, so there is no GUI
+            # event loop to enable (the base shell raises NotImplementedError here).
+            def enable_gui(self, gui=None):
+                return None
+
         cfg = Config()
         cfg.HistoryManager.enabled = False
         cfg.InteractiveShell.colors = "NoColor"
-        self.shell = InteractiveShell.instance(config=cfg)
+        self.shell = Shell.instance(config=cfg)
         self.ns = self.shell.user_ns
         self.guard = Guard(trusted, self.ns)
         self.ns.setdefault("display", lambda *a, **k: None)
