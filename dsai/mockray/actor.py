@@ -16,7 +16,7 @@ from collections import deque
 from typing import Any
 
 from dsai.mockray import options as opts
-from dsai.mockray import runtime as _runtime
+from dsai.mockray import session
 from dsai.mockray.exceptions import ActorAlreadyExistsError, ActorDiedError, RayTaskError
 from dsai.mockray.task import DONE_STATES, Task, pack_args
 
@@ -80,7 +80,7 @@ class ActorState:
         if proc.killed:
             return
         if proc.error is not None:
-            self.rt._fail(task, self.rt.task_error(task, proc.error, proc))
+            self.rt.fail(task, self.rt.task_error(task, proc.error, proc))
             return
         task.state = "finished"
         self.state = ALIVE
@@ -101,7 +101,7 @@ class ActorState:
             if ns.alive:
                 ns.release(self.creation.hold)
                 ns.give_worker(self.worker)
-                self.rt._dispatch(ns)
+                self.rt.dispatch(ns)
         self.node = None
 
     def die(self, error: BaseException) -> None:
@@ -110,7 +110,7 @@ class ActorState:
         for task in list(self.running.values()) + list(self.mailbox):
             if task.proc is not None and not task.proc.done:
                 self.rt.sim.kill(task.proc)
-            self.rt._fail(task, error)
+            self.rt.fail(task, error)
         self.running.clear()
         self.mailbox.clear()
         if self.name is not None and self.rt.named_actors.get((self.namespace, self.name)) is self:
@@ -139,7 +139,7 @@ class ActorState:
             creation.node = None  # (its fetches, when done, find it gone: see Runtime.fetch_args)
             if ns.alive:
                 ns.release(creation.hold)
-                self.rt._dispatch(ns)
+                self.rt.dispatch(ns)
         error = ActorDiedError(actor_id=self.id, detail=(
             f"\tclass_name: {self.class_name}\n\tactor_id: {self.id}\n" + reason))
         if not can_restart:
@@ -148,7 +148,7 @@ class ActorState:
             if creation.state in ("waiting", "queued", "fetching"):
                 creation.state = "cancelled"  # it never starts
             for task in in_flight:
-                self.rt._fail(task, error)
+                self.rt.fail(task, error)
             self.die(error)
             return
         self.state = RESTARTING
@@ -161,7 +161,7 @@ class ActorState:
                 task.state, task.proc = "ready", None
                 retry.append(task)
             else:
-                self.rt._fail(task, error)
+                self.rt.fail(task, error)
         self.mailbox.extendleft(reversed(retry))
         if creation.state not in ("waiting", "queued"):  # (not placed yet, it keeps its place in line)
             creation.node = None
@@ -186,7 +186,7 @@ class ActorState:
     # -- calls -----------------------------------------------------------------------------
     def submit_call(self, task: Task) -> None:
         if self.state == DEAD:
-            self.rt._fail(task, self.death_error)
+            self.rt.fail(task, self.death_error)
             return
         self.mailbox.append(task)
         if task.arg_entries:
@@ -200,7 +200,7 @@ class ActorState:
         """Start calls from the head of the mailbox while there is room."""
         if self.state != ALIVE or self.server is not None or self.kill_pending:
             return  # (a serving worker takes its next call itself)
-        start = self.rt._serve_start if self.max_concurrency == 1 else self.rt._start
+        start = self.rt.serve_start if self.max_concurrency == 1 else self.rt.start
         mailbox = self.mailbox
         while mailbox and len(self.running) < self.max_concurrency:
             task = mailbox[0]
@@ -278,7 +278,7 @@ class ActorMethod:
         return ActorMethod(self._handle, self._name, merged.get("num_returns", self._num_returns), merged)
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
-        rt = _runtime._runtime or _runtime.runtime()
+        rt = session._runtime or session.runtime()
         actor = rt.actors.get(self._handle._actor_id_hex)
         if actor is None:
             raise ValueError(f"{self._handle!r} belongs to a cluster that was shut down; create the "
@@ -390,9 +390,7 @@ class ActorClass:
         raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
-        from dsai.mockray.runtime import runtime
-
-        rt = runtime()
+        rt = session.runtime()
         o = self._options
         name = o.get("name")
         namespace = o.get("namespace") or rt.namespace

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
+from dsai.mockray.task import Task
 from dsai.sim.node import Node
-
-if TYPE_CHECKING:  # pragma: no cover
-    from dsai.mockray.task import Task
 
 __all__ = ["NodeState", "Scheduler", "fits"]
 
@@ -50,7 +48,7 @@ class NodeState:
         self.actors: dict[str, Any] = {}  # actor id -> actor state
         # True when no queued task fits the free resources: a dispatch looked and
         # found none, and since then nothing was released without a dispatch
-        # (see Runtime._dispatch, which lets a worker skip looking again).
+        # (see Runtime.dispatch, which lets a worker skip looking again).
         self.settled = False
 
     @property
@@ -80,6 +78,10 @@ class NodeState:
     def worker_id(self, wid: int) -> str:
         """A deterministic 56-hex-digit worker ID (Ray's are random)."""
         return "%048x%08x" % (self.node.id + 1, wid + 1)
+
+    def pid(self, worker: int) -> int:
+        """A deterministic stand-in for a worker's process id, so error text is reproducible."""
+        return 10000 + 1000 * self.node.id + max(worker, 0)
 
     def give_worker(self, wid: int) -> None:
         heapq.heappush(self._free_workers, wid)
