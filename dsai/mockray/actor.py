@@ -407,7 +407,7 @@ class ActorClass:
                     f"The name {name} (namespace={o.get('namespace')}) is already taken. Please use "
                     "a different name or get the existing actor using "
                     f"ray.get_actor('{name}', namespace='{o.get('namespace')}')")
-        actor_id = ("%024x" % (rt._seq + 1)) + "01000000"
+        actor_id = rt.new_actor_id()
         state = ActorState(rt, actor_id, self._cls, name, namespace, o)
         handle = ActorHandle(actor_id, self._cls.__qualname__, self._methods)
         state.handle = handle

@@ -177,7 +177,7 @@ class Blocking:
         proc = getattr(getcurrent(), "proc", None)
         if proc is None:
             node_id = 0
-            gc_policy.checkpoint(self.tasks_run + self._put_seq + self._seq)
+            gc_policy.checkpoint(self.work_done())
             log = CHANGES.entries
             if log is not None and len(log) > 10_000 and self.wait_list is not None:
                 self.wait_list = CHANGES.entries = None  # the driver moved on from its wait loop
@@ -226,7 +226,7 @@ class Blocking:
 
     def _driver_turn(self) -> None:
         """Before the driver runs the loop: a GC checkpoint, and the end of a wait loop it left."""
-        work = self.tasks_run + self._put_seq + self._seq
+        work = self.work_done()
         if work >= gc_policy.frozen_at + 1024:
             gc_policy.checkpoint(work)
         log = CHANGES.entries
@@ -235,7 +235,7 @@ class Blocking:
 
     def drive(self, w: Any, timeout: float | None) -> None:
         """Run the simulation for the driver until `w.poll()` (or the timeout)."""
-        gc_policy.checkpoint(self.tasks_run + self._put_seq + self._seq)
+        gc_policy.checkpoint(self.work_done())
         self._drive(w, timeout)
 
     def _drive(self, w: Any, timeout: float | None) -> None:
@@ -348,10 +348,10 @@ class Blocking:
         # The driver on one node (where ready means here): run the loop, no waiter.
         done = (timeout is None and len(self.nodes) == 1 and getattr(getcurrent(), "proc", None) is None
                 and self.drive_all(entries))
-        deadline = None if timeout is None else self.clock._now + timeout
+        deadline = None if timeout is None else self.clock.time + timeout
         waiting = entries
         while not done:
-            left = None if deadline is None else max(0.0, deadline - self.clock._now)
+            left = None if deadline is None else max(0.0, deadline - self.clock.time)
             w = self.wait_for(waiting, len(waiting), left, fetch_local=True, stop_on_error=True)
             if not w.satisfied():
                 raise GetTimeoutError("Get timed out: some object(s) not ready.")
@@ -374,7 +374,7 @@ class Blocking:
             self.wait_list = None  # back only if this call leaves it consistent
             if 0 < num_returns <= len(object_refs) and memo.rt is self and object_refs == memo.refs:
                 # The list the last call returned: its refs and their uniqueness are checked already.
-                start = self.clock._now
+                start = self.clock.time
                 try:
                     out = memo.wait(object_refs, num_returns, timeout, fetch_local)
                 except BaseException:
@@ -384,7 +384,7 @@ class Blocking:
                     self.wait_list = memo
                     return out
                 if timeout is not None:  # what is left of it, for the long way
-                    timeout = max(0.0, start + timeout - self.clock._now)
+                    timeout = max(0.0, start + timeout - self.clock.time)
             CHANGES.entries = None
         # wait is called in loops over long lists: each check below is one C-speed pass.
         try:

@@ -38,17 +38,8 @@ class Completion:
         the error. Returns the node a task freed resources on, to dispatch."""
         ns = task.node
         actor = task.actor
-        self.tasks_run = n = self.tasks_run + 1
-        if not n & 0x3FFF:  # every 16k tasks, also within one long get
-            gc_policy.checkpoint(n + self._put_seq + self._seq)
-        if self.record_timeline:
-            # A tuple of strings and numbers: cheap to keep (the garbage collector
-            # stops scanning it), turned into Chrome-trace dicts by `timeline()`.
-            self.timeline_events.append((task.name, task.id, actor.id if actor is not None else None,
-                                         (ns or self.head).node.id, task.worker, task.start,
-                                         self.clock._now, task.attempt - 1,
-                                         "killed" if killed else
-                                         ("failed" if error is not None else "ok")))
+        self._record(task, (ns or self.head).node.id,
+                     "killed" if killed else ("failed" if error is not None else "ok"))
         kind = task.kind
         if kind == "actor_task":
             actor.running.pop(task.seq, None)
@@ -79,29 +70,24 @@ class Completion:
             self._succeed(task, result, ns)
         return ns
 
-    def _finished(self, task: Task, result: Serialized, here: int, actor_id: str | None) -> None:
-        """Book an attempt that ended well with one result kept on `here`, its
-        caller's node: what `_end` and `_succeed` do for the common task or call,
-        in one step (reusing workers, `_work` and `_serve`, call it per task)."""
+    def _record(self, task: Task, node_id: int, status: str) -> None:
+        """Count an attempt that ended now, and put it on the timeline."""
         self.tasks_run = n = self.tasks_run + 1
-        if not n & 0x3FFF:
-            gc_policy.checkpoint(n + self._put_seq + self._seq)
-        now = self.clock._now
+        if not n & 0x3FFF:  # every 16k tasks, also within one long get
+            gc_policy.checkpoint(self.work_done())
         if self.record_timeline:
-            self.timeline_events.append((task.name, task.id, actor_id, here, task.worker, task.start, now,
-                                         task.attempt - 1, "ok"))
-        task.state = "finished"
-        if task.children:
-            task.children = None
-        task.returns[0].set_value(result, here, now)
-        if not task.unreleased:
-            task.release_args()
+            # A tuple of strings and numbers: cheap to keep (the garbage collector
+            # stops scanning it), turned into Chrome-trace dicts by `timeline()`.
+            actor = task.actor
+            self.timeline_events.append((task.name, task.id, actor.id if actor is not None else None,
+                                         node_id, task.worker, task.start, self.clock.time,
+                                         task.attempt - 1, status))
 
     def _succeed(self, task: Task, results: list[Serialized], ns: NodeState) -> None:
         task.state = "finished"
         if task.children:
             task.children = None  # only a running task's children can be cancelled with it
-        now = self.clock._now
+        now = self.clock.time
         here = ns.node.id
         if task.caller_node == here and task.num_returns == 1:  # the common case, short
             task.returns[0].set_value(results[0], here, now)
@@ -154,7 +140,7 @@ class Completion:
             task.children = None
         if task.kind == "task" and task.node is not None:
             task.node.running.pop(task.seq, None)
-        now = self.clock._now
+        now = self.clock.time
         for e in task.returns:
             if not e.done:
                 e.set_error(error, task.caller_node, now)

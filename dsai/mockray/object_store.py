@@ -57,7 +57,7 @@ class ObjectStore:
     def freed(self, object_id: bytes) -> ObjectEntry:
         """An object asked for by id after reference counting freed it: a failed entry."""
         e = self.new_object(object_id, None, 0)
-        e.set_error(ReferenceCountingAssertionError(object_id.hex()), 0, self.clock._now)
+        e.set_error(ReferenceCountingAssertionError(object_id.hex()), 0, self.clock.time)
         return e
 
     def entry(self, ref: ObjectRef) -> ObjectEntry:
@@ -79,7 +79,7 @@ class ObjectStore:
             oid = proc.context.id + (0x80000000 | self._put_seq).to_bytes(4, "little")
         e = self.new_object(oid, None, node_id)
         s = serialize(value, "the put value")
-        e.set_value(s, node_id, self.clock._now)
+        e.set_value(s, node_id, self.clock.time)
         return ObjectRef(oid, e)
 
     def is_inline(self, e: ObjectEntry) -> bool:

@@ -105,6 +105,10 @@ class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Faults, Ti
                 return ns.node
         return None
 
+    def work_done(self) -> int:
+        """Tasks run, tasks submitted and objects put: the clock of the GC policy (gc_policy.py)."""
+        return self.tasks_run + self._put_seq + self._seq
+
     def task_id(self, seq: int, actor_id: str | None = None) -> bytes:
         """Ray's layout: 8 bytes unique to the task, 12 of the actor (or 0xff), 4 of the job."""
         return seq.to_bytes(8, "big") + (bytes.fromhex(actor_id[:24]) if actor_id else NO_ACTOR) + JOB_ID

@@ -58,7 +58,7 @@ class Submission:
             owner, parent = 0, None
         self._seq = seq = self._seq + 1
         if not seq & 0x3FFF:  # a driver submitting a million tasks
-            gc_policy.checkpoint(self.tasks_run + self._put_seq + seq)
+            gc_policy.checkpoint(self.work_done())
         tid = seq.to_bytes(8, "big") + id_suffix
         # Task(...), ObjectEntry(...), ObjectRef(...) without the type calls, which
         # cost more than the __init__s they run (every .remote() passes here).
@@ -85,15 +85,16 @@ class Submission:
         task.returns = tuple(entries)
         return task, (returns if num_returns else None)
 
+    def new_actor_id(self) -> str:
+        """Ray's layout: 12 bytes unique to the actor (here the number its creation task
+        will get), then the job's 4."""
+        return ("%024x" % (self._seq + 1)) + JOB_ID.hex()
+
     def submit(self, task: Task) -> None:
         """Start a task's journey: wait for its arguments, then place it."""
         task.state = "waiting"
-        if not task.arg_entries:  # (_deps_ready, inlined for the common case)
-            if task.kind == "actor_task":
-                task.state = "ready"
-                task.actor.pump()
-            else:
-                self._place(task)
+        if not task.arg_entries:
+            self._deps_ready(task)
             return
         attempt = task.attempt
         pending = 0
@@ -202,9 +203,7 @@ class Submission:
                 ns.acquire(hold)
                 task.node = ns
                 ns.running[task.seq] = task
-                task.state = "running"  # (_begin, inlined)
-                task.attempt += 1
-                task.start = self.clock._now
+                self._begin(task)
                 task.worker = ns.take_worker()
                 if hold is freed and settled:
                     # It takes back just what was freed, and before that nothing

@@ -66,7 +66,7 @@ class Workers:
         """A new attempt of `task` starts running now."""
         task.state = "running"
         task.attempt += 1
-        task.start = self.clock._now
+        task.start = self.clock.time
 
     def serve_start(self, task: Task) -> None:
         self._begin(task)
@@ -92,7 +92,6 @@ class Workers:
         proc = task.proc
         left = REUSE_LIMIT
         here = actor.node.node.id  # (a call never outlives its actor's node: its death kills this process)
-        clock = self.clock
         while True:
             try:
                 results, error = self._execute(task), None
@@ -103,7 +102,8 @@ class Workers:
             task.proc = proc.context = None
             if error is None and task.num_returns == 1 and task.caller_node == here:
                 actor.running.pop(task.seq, None)
-                self._finished(task, results[0], here, actor.id)
+                self._record(task, here, "ok")
+                self._succeed(task, results, actor.node)
                 if actor.mailbox and actor.server is None:
                     actor.pump()
             else:
@@ -121,9 +121,7 @@ class Workers:
                 task = suspend(("idle", actor))  # the next call, begun (or Killed: see ActorState.crash)
                 left = REUSE_LIMIT
                 continue
-            task.state = "running"  # (_begin, inlined)
-            task.attempt += 1
-            task.start = clock._now
+            self._begin(task)
             task.proc, proc.context, proc.name = proc, task, task.name
 
     def _served(self, proc: Process) -> None:
@@ -208,7 +206,8 @@ class Workers:
                     # Nothing reacts at once to its result (no task waits for it as an
                     # argument), so it is booked before its resources are released,
                     # and they may go straight to the next task.
-                    self._finished(task, results[0], here, None)
+                    self._record(task, here, "ok")
+                    self._succeed(task, results, ns)
                     results = None  # (not kept alive while the next task runs)
                     task = self._pass_on(ns, task)
                     if task is None:
@@ -217,7 +216,8 @@ class Workers:
                     continue
                 ns.release(task.hold)
                 ns.give_worker(task.worker)
-                self._finished(task, results[0], here, None)
+                self._record(task, here, "ok")
+                self._succeed(task, results, ns)
             else:
                 ns = self._end(task, proc, False, results, error)
             results = error = None
@@ -240,9 +240,7 @@ class Workers:
                 worker = ns.take_worker()
             task.node = ns
             ns.running[task.seq] = task
-            task.state = "running"  # (_begin, inlined)
-            task.attempt += 1
-            task.start = self.clock._now
+            self._begin(task)
             task.worker = worker
             return task
         ns.release(hold)
