@@ -109,7 +109,6 @@ class Faults:
         if task.node is not None and task.kind == "task":
             task.node.running.pop(task.seq, None)
             task.node.release(task.hold)
-            task.node.settled = False  # until the dispatch below
             self.sim.loop.call_soon(self.dispatch, task.node)
             task.node = None
         if task.kind == "actor_task":

@@ -47,8 +47,9 @@ class NodeState:
         self.running: dict[int, "Task"] = {}  # task seq -> task, in start order
         self.actors: dict[str, Any] = {}  # actor id -> actor state
         # True when no queued task fits the free resources: a dispatch looked and
-        # found none, and since then nothing was released without a dispatch
-        # (see Runtime.dispatch, which lets a worker skip looking again).
+        # found none (the only place that sets it), and nothing was released since
+        # (release clears it). A worker handing its resources on skips looking
+        # again when it is set (Runtime.dispatch, Workers._pass_on).
         self.settled = False
 
     @property
@@ -68,6 +69,7 @@ class NodeState:
         avail = self.avail
         for k, v in demand.items():
             avail[k] = avail.get(k, 0.0) + v
+        self.settled = False  # a queued task may fit now
 
     def take_worker(self) -> int:
         if self._free_workers:
@@ -85,6 +87,11 @@ class NodeState:
 
     def give_worker(self, wid: int) -> None:
         heapq.heappush(self._free_workers, wid)
+
+    def swap_worker(self, wid: int) -> int:
+        """`give_worker(wid)` then `take_worker()`, in one step: a worker moving on to
+        its next task becomes the lowest free one, as a fresh start would pick."""
+        return heapq.heappushpop(self._free_workers, wid)
 
     def reset(self) -> None:
         """The node restarted: nothing runs, everything is free."""

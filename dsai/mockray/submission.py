@@ -182,14 +182,14 @@ class Submission:
         for e in missing:
             self.fetch(e, node_id, one_done)
 
-    def dispatch(self, ns: NodeState, freed: dict[str, float] | None = None) -> Task | None:
+    def dispatch(self, ns: NodeState, for_worker: bool = False) -> Task | None:
         """Give a node's free resources to the oldest queued tasks that fit.
-        A worker that just finished a task asks with the resources it `freed`:
-        the first plain task whose arguments are at hand is returned for that
-        worker to run, started."""
+        A worker that just finished a task asks `for_worker`: the first plain
+        task whose arguments are at hand is returned for that worker to run,
+        started, instead of getting a process of its own."""
         if not ns.node.alive:
             return None
-        settled, ns.settled = ns.settled, False  # (a dispatch it starts, nested, must look for itself)
+        ns.settled = False  # (a dispatch it starts, nested, must look for itself)
         inline = None
         take_for = self.sched.take_for
         while True:
@@ -197,19 +197,13 @@ class Submission:
             if task is None:
                 ns.settled = True
                 return inline
-            if freed is not None and inline is None and task.kind == "task" and (
+            if for_worker and inline is None and task.kind == "task" and (
                     not task.arg_entries or all(self.is_local(e, ns.node.id) for e in task.arg_entries)):
-                hold = task.hold
-                ns.acquire(hold)
+                ns.acquire(task.hold)
                 task.node = ns
                 ns.running[task.seq] = task
                 self._begin(task)
                 task.worker = ns.take_worker()
-                if hold is freed and settled:
-                    # It takes back just what was freed, and before that nothing
-                    # queued fitted: nothing else fits now.
-                    ns.settled = True
-                    return task
                 inline = task
             else:
                 self._assign(task, ns)

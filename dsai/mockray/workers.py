@@ -221,7 +221,7 @@ class Workers:
             else:
                 ns = self._end(task, proc, False, results, error)
             results = error = None
-            task = self.dispatch(ns, task.hold if left > 0 else None)
+            task = self.dispatch(ns, left > 0)
             if task is None:
                 return
             task.proc, proc.context, proc.name = proc, task, task.name
@@ -229,15 +229,13 @@ class Workers:
     def _pass_on(self, ns: NodeState, done: Task) -> Task | None:
         """The next task for the worker of `done`, a task just booked whose resources
         are not released yet, started; or None. What releasing them and then
-        `dispatch(ns, freed)` does, without the release and the acquire when the
-        next task takes just those resources (the common case)."""
+        `dispatch(ns, for_worker=True)` does, without the release and the acquire
+        when the next task takes just those resources and nothing else could fit
+        (the node is settled): the common case of a queue of like tasks."""
         hold, worker = done.hold, done.worker
         task = self.sched.take_for(ns, hold) if ns.node.alive else None  # (as if released)
         if task is not None and task.hold is hold and ns.settled and task.kind == "task" and not task.arg_entries:
-            free = ns._free_workers
-            if free and free[0] < worker:  # a lower worker is free: take_worker would give that
-                ns.give_worker(worker)
-                worker = ns.take_worker()
+            worker = ns.swap_worker(worker)
             task.node = ns
             ns.running[task.seq] = task
             self._begin(task)
@@ -248,7 +246,7 @@ class Workers:
         if task is None:
             return None  # nothing fits even with them: no need to look again
         self.sched.put_back(task)  # the long way takes it again
-        return self.dispatch(ns, hold)
+        return self.dispatch(ns, True)
 
 
 def _is_coroutine(x: Any) -> bool:
