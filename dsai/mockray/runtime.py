@@ -11,6 +11,7 @@ draws the layers):
     workers.py       the processes that run tasks and calls, reused
     completion.py    an attempt's end: results, freed resources, retries, errors
     blocking.py      get/wait: the driver runs the loop, a worker suspends
+    stalls.py        nothing can run any more: fail the impossible, or explain
     faults.py        node and worker deaths, as Ray answers them
     timeline.py      `ray.timeline()`
 
@@ -34,6 +35,7 @@ from dsai.mockray.object_ref import CHANGES, FAILED, ObjectEntry
 from dsai.mockray.object_store import INLINE_THRESHOLD, ObjectStore
 from dsai.mockray.scheduler import NodeState, Scheduler
 from dsai.mockray.session import runtime, runtime_or_none
+from dsai.mockray.stalls import Stalls
 from dsai.mockray.submission import Submission
 from dsai.mockray.task import JOB_ID, NO_ACTOR
 from dsai.mockray.timeline import Timeline
@@ -45,7 +47,7 @@ from dsai.sim.process import Process
 __all__ = ["Runtime", "runtime", "runtime_or_none", "INLINE_THRESHOLD", "REUSE_LIMIT"]
 
 
-class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Faults, Timeline):
+class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Stalls, Faults, Timeline):
     """All state of one simulated Ray cluster (what `ray.init` starts)."""
 
     def __init__(self, *, seed: int = 0, namespace: str | None = None,
