@@ -1,17 +1,24 @@
 """Blocking on objects: the driver runs the simulation until what it waits for is ready; a worker suspends.
 
-`wait_for` is the one way to wait for objects: a `_Waiter` counts entries
-becoming available (ready or failed, and copied to the caller's node if
-asked). The driver, which is outside the simulation, waits by running the
-event loop until the waiter is satisfied (`_drive`); a simulated worker
-suspends its process, lending its CPU back as Ray does (`_block`), and the
-waiter wakes it. When nothing can ever happen again, queued work no node can
-run fails (`_resolve_stall`), and otherwise the driver gets a
-`SimulationDeadlockError` that says who waits for what (`explain_stall`).
+There is one waiting primitive, `wait_until(w, timeout)`: wait until
+`w.poll()` holds. The driver, which is outside the simulation, waits by
+running the event loop (`_drive`); a simulated worker suspends its process,
+lending its CPU back as Ray does, and is woken by whoever satisfies `w`
+(`_block`). When nothing can ever happen again, the driver fails what can
+never run or raises `SimulationDeadlockError` (stalls.py).
 
-Part of `Runtime` (runtime.py): this mixin reads `sim`, `sched`, `blocked`
-and `wait_list`, and calls `fetch` (object_store.py), `dispatch`
-(submission.py) and `fail` (completion.py).
+Waiting for objects (`wait_for`) is a `_Waiter` that counts entries becoming
+available (ready or failed, and copied to the caller's node if asked);
+`get_one`, `get_list` and `wait` are Ray's `get` and `wait` on top of it.
+Three fast cases stay as guards inside them, each documented where it is
+and each giving the same results as the general path: the driver's get of
+one object (`drive_until_done`), of a list on one node (`drive_all`), and a
+driver's `wait` loop over a long list (wait_list.py, reading the `CHANGES`
+log).
+
+Part of `Runtime` (runtime.py): this mixin reads `sim`, `blocked` and
+`wait_list`, and calls `fetch` and `when_available` (object_store.py),
+`dispatch` (submission.py) and the stall handling (stalls.py).
 """
 
 from __future__ import annotations
@@ -176,10 +183,7 @@ class Blocking:
         proc = getattr(getcurrent(), "proc", None)
         if proc is None:
             node_id = 0
-            gc_policy.checkpoint(self.work_done())
-            log = CHANGES.entries
-            if log is not None and len(log) > 10_000 and self.wait_list is not None:
-                self.wait_list = CHANGES.entries = None  # the driver moved on from its wait loop
+            self._driver_turn()
         else:
             node_id = proc.node.id if proc.node is not None else 0
         w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error,
@@ -188,17 +192,36 @@ class Blocking:
             w.close()
             return w
         try:
-            if proc is None:
-                self._drive(w, timeout)
-            elif timeout is None or timeout > 0:
-                self._block(proc, w, timeout)
+            self.wait_until(w, timeout)
         finally:
             w.close()
         return w
 
+    def wait_until(self, w: Any, timeout: float | None) -> None:
+        """The one way to wait in the simulation: until `w.poll()` is true, or `timeout`
+        virtual seconds have passed. The driver, outside the simulation, runs the
+        event loop meanwhile (`_drive`); a simulated worker suspends its process
+        instead, lending its CPU back, until whoever satisfies `w` wakes it
+        (`sim.wake(w.proc, ...)`) or the timeout calls `w.timeout()` (`_block`).
+        `_Waiter` (objects) and `WaitList` (a driver's wait loop) are such `w`s."""
+        proc = getattr(getcurrent(), "proc", None)
+        if proc is None:
+            self._drive(w, timeout)
+        elif timeout is None or timeout > 0:
+            self._block(proc, w, timeout)
+
     def drive_until_done(self, e: ObjectEntry) -> None:
         """The driver's `get` of one pending object, short: run events until it
-        is ready or failed. Stalls and fetches are left to `wait_for`."""
+        is ready or failed. Stalls and fetches are left to `wait_for`.
+
+        A fast case of `wait_for` (the commonest call of all, `ray.get(f.remote())`
+        in a loop): no waiter, no callback on the object, and the loop checks the
+        object's state without a Python call per event (`EventLoop.run_while`).
+        With no callback on its result, the worker that made it may also hand its
+        CPU straight to the next queued task (`Workers._pass_on`). It stops at the
+        same event as `wait_for` would, and anything else (a timeout, an object
+        on another node, a stall) goes on through `wait_for`, so results and
+        timelines are the same either way."""
         self._driver_turn()
         self.sim.loop.run_while(e, "state", PENDING)
 
@@ -207,7 +230,12 @@ class Blocking:
         until every object is ready (True) or one failed, following the list
         instead of subscribing to each object (on one node nothing needs
         fetching). It stops where `wait_for` would; a failure, a stall or a
-        lost object is left to it (False)."""
+        lost object is left to it (False).
+
+        A fast case of `wait_for` (`ray.get([f.remote() for ...])`, Ray's "tasks
+        async" row): no callback on each object, so each finishing worker can
+        hand its CPU straight on (`Workers._pass_on`); a failure is noticed from
+        `CHANGES.failures`, the count every failed object bumps."""
         states = list(map(_state, entries))
         if FAILED in states or LOST in states:
             return False
@@ -233,9 +261,9 @@ class Blocking:
             self.wait_list = CHANGES.entries = None
 
     def drive(self, w: Any, timeout: float | None) -> None:
-        """Run the simulation for the driver until `w.poll()` (or the timeout)."""
-        gc_policy.checkpoint(self.work_done())
-        self._drive(w, timeout)
+        """The driver waits until `w.poll()` (or the timeout): `wait_until`, after its turn."""
+        self._driver_turn()
+        self.wait_until(w, timeout)
 
     def _drive(self, w: Any, timeout: float | None) -> None:
         loop = self.sim.loop
@@ -253,7 +281,7 @@ class Blocking:
                 continue
             raise SimulationDeadlockError(self.explain_stall())
 
-    def _block(self, proc: Process, w: _Waiter, timeout: float | None) -> None:
+    def _block(self, proc: Process, w: Any, timeout: float | None) -> None:
         task: Task | None = proc.context
         ns = task.node if task is not None else None
         # A task blocked in get/wait lends its CPU back, as Ray does, so the
