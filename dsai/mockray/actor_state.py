@@ -52,7 +52,7 @@ class ActorState:
         self.worker = -1
         self.handle: Any = None  # its ActorHandle (actor.py), what get_actor returns
         # One-call-at-a-time actors run consecutive calls in one worker process,
-        # as Ray's actor worker does: this is it while it serves (Runtime._serve).
+        # as Ray's actor worker does: this is it while it serves (Workers._serve).
         self.server: Any = None
         self.idle: Any = None  # the serving worker while it waits for the next call
         self.kill_pending = False  # it called ray.kill on itself; the kill comes after the call
@@ -75,7 +75,7 @@ class ActorState:
         self.instance = self.cls(*args, **kwargs)
 
     def on_exit(self, task: Task, proc: Any) -> None:
-        """The creation task finished in the actor's worker (calls end in Runtime._on_exit)."""
+        """The creation task finished in the actor's worker (calls end in Workers._on_exit)."""
         if proc.killed:
             return
         if proc.error is not None:
@@ -135,7 +135,7 @@ class ActorState:
         if creation.state == "fetching":  # placed, but not started: give its node back
             ns = creation.node
             ns.running.pop(creation.seq, None)
-            creation.node = None  # (its fetches, when done, find it gone: see Runtime.fetch_args)
+            creation.node = None  # (its fetches, when done, find it gone: see Submission.fetch_args)
             if ns.alive:
                 ns.release(creation.hold)
                 self.rt.dispatch(ns)

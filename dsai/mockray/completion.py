@@ -1,10 +1,11 @@
 """How an attempt ends: its results stored, its resources freed, or its error retried or kept.
 
-Every attempt of a task or actor call ends in `_end` (or `_finished`, the
-same booking for the common case of one result kept on the caller's node):
-a timeline event, the resources given back, then `_succeed` (results into
-the object store) or `task_failed` (an application error: retry it if
-`max_retries`/`retry_exceptions` allow, else store a `RayTaskError`). `fail`
+Every attempt of a task or actor call ends in `_end`: `_record` (counted,
+and a timeline event), the resources given back, then `_succeed` (results
+into the object store) or `task_failed` (an application error: retry it if
+`max_retries`/`retry_exceptions` allow, else store a `RayTaskError`). A
+reused worker whose task succeeded calls `_record` and `_succeed` itself
+(workers.py), since it decides when its resources are released. `fail`
 stores an error in every result of a task that will not run again; `retry`
 sends a task back to submission.
 

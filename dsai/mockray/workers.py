@@ -8,7 +8,8 @@ next queued task that fits its node (`_work`, `_pass_on`) without a new
 process and a trip through the event queue; an actor that runs one call at a
 time keeps one serving worker that runs its calls back to back and waits for
 the next (`serve_start`, `_serve`). Every attempt's end is booked by
-completion.py (`_end`, or `_finished` for the common one-result success).
+completion.py (`_end`; or `_record` and `_succeed` when a reused worker
+books its successful task before deciding what to do with its resources).
 
 Part of `Runtime` (runtime.py): this mixin reads `sim`, `clock` and `sched`,
 and calls `dispatch` (submission.py) and the booking in completion.py.
