@@ -95,7 +95,7 @@ class _Waiter:
         self.count = count
         if pending is None or count >= num or self.failed:
             return
-        if watch is not None and CHANGES.entries is None:
+        if watch is not None and CHANGES.entries is None:  # (the log has one reader at a time)
             if len(pending) != len(watch):
                 watch = set(pending)
             for e in pending:
@@ -103,7 +103,7 @@ class _Waiter:
                     watch.discard(e)
                     self._subscribe((e,))
             self.watch, self.seen = watch, 0
-            CHANGES.entries = []
+            CHANGES.start()
             return
         self._subscribe(pending)
 
@@ -141,7 +141,8 @@ class _Waiter:
     def close(self) -> None:
         self.active = False
         if self.watch is not None:
-            self.watch = CHANGES.entries = None
+            self.watch = None
+            CHANGES.stop()
 
     def __call__(self, e: ObjectEntry) -> None:
         if not self.active:
@@ -256,9 +257,9 @@ class Blocking:
         work = self.work_done()
         if work >= gc_policy.frozen_at + 1024:
             gc_policy.checkpoint(work)
-        log = CHANGES.entries
-        if log is not None and len(log) > 10_000 and self.wait_list is not None:  # the driver moved on
-            self.wait_list = CHANGES.entries = None
+        if self.wait_list is not None and CHANGES.longer_than(10_000):  # the driver left its wait loop
+            self.wait_list = None
+            CHANGES.stop()
 
     def drive(self, w: Any, timeout: float | None) -> None:
         """The driver waits until `w.poll()` (or the timeout): `wait_until`, after its turn."""
@@ -352,14 +353,14 @@ class Blocking:
                 try:
                     out = memo.wait(object_refs, num_returns, timeout, fetch_local)
                 except BaseException:
-                    CHANGES.entries = None
+                    CHANGES.stop()
                     raise
                 if out is not None:
                     self.wait_list = memo
                     return out
                 if timeout is not None:  # what is left of it, for the long way
                     timeout = max(0.0, start + timeout - self.clock.time)
-            CHANGES.entries = None
+            CHANGES.stop()
         # wait is called in loops over long lists: each check below is one C-speed pass.
         try:
             entries = list(map(_entry_of, object_refs))

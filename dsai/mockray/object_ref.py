@@ -32,6 +32,23 @@ class ChangeLog:
         self.entries: list[ObjectEntry] | None = None  # None: nobody is looking
         self.failures = 0
 
+    # The one reader (the driver, in a `wait` over many objects) turns the list on
+    # and off; the writers (an object done, or copied) append while it is on.
+    def start(self) -> None:
+        """List every object that becomes done (or gains a copy) from now on."""
+        self.entries = []
+
+    def take(self) -> list[ObjectEntry]:
+        """The objects listed since `start` or the last `take`; listing goes on."""
+        log, self.entries = self.entries, []
+        return log
+
+    def stop(self) -> None:
+        self.entries = None
+
+    def longer_than(self, n: int) -> bool:
+        return self.entries is not None and len(self.entries) > n
+
 
 CHANGES = ChangeLog()
 

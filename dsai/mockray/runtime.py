@@ -117,7 +117,8 @@ class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Stalls, Fa
 
     def close(self) -> None:
         gc_policy.release()
-        self.wait_list = CHANGES.entries = None
+        self.wait_list = None
+        CHANGES.stop()
         self.blocked.clear()
         # Refs kept past shutdown name objects whose owner (this driver) is gone; in
         # the next session Ray answers them with this error, ready or not.

@@ -54,15 +54,13 @@ class WaitList:
                 if e.state is not PENDING:  # lost ones too: met in order, they send us the long way
                     self.heap.append(i)  # appended in order: already a heap
                     self.position[e] = None
-        CHANGES.entries = []  # from now on, every object that becomes done is listed
+        CHANGES.start()  # from now on, every object that becomes done is listed
 
     def poll(self) -> bool:
         """Take in the objects done since the last look; enough of them yet?"""
-        log = CHANGES.entries
-        if log:
-            CHANGES.entries = []
+        if CHANGES.entries:
             position, heap = self.position, self.heap
-            for e in log:
+            for e in CHANGES.take():
                 i = position.get(e)
                 if i is None:
                     continue  # not in the list, or in the heap already
