@@ -15,23 +15,22 @@ class GCPolicy:
 
     In Ray, workers are other processes, so their bookkeeping never burdens
     the driver's collector; here everything shares one heap, and CPython's
-    full collections rescan every live object, which made the cost per task
-    grow with the number of tasks run. So at a driver `get`/`wait` once 1,024
-    units of work (tasks run, objects put) have been done since the last time,
-    and every 16k tasks within one, the objects alive so far are frozen
-    (`gc.freeze()`, O(1)); when the work done (tasks run, objects put) has grown fourfold since
+    full collections rescan every live object, so without this the cost per
+    task would grow with the number of tasks run. So at a driver `get`/`wait`
+    once 1,024 units of work (tasks run, objects put) have been done since the
+    last time, and every 16k tasks within one, the objects alive so far are
+    frozen (`gc.freeze()`, O(1)); when the work done has grown fourfold since
     the last full collection, the frozen objects are given back and collected
     once. That is amortized O(1) per object: 1 + 1/4 + 1/16 + ... = 4/3 scans
-    each (doubling cost 2, about 2 us per task here); cyclic garbage waits
-    at most one such growth.
+    each; cyclic garbage waits at most one such growth.
 
     While a cluster runs, the youngest generation is collected after 20,000
     allocations instead of 700: the objects of a batch of calls (a task, its
-    entry, its ref) then mostly die before a collection scans them (7% of the
-    time of 1,000 async actor calls). A ref kept alive only by a reference
-    cycle is freed when the collector finds the cycle, so later than with the
-    default. A threshold of 0 (collection off) is left alone, and
-    `ray.shutdown()` restores the old one unless the program changed it since.
+    entry, its ref) then mostly die before a collection scans them. A ref kept
+    alive only by a reference cycle is freed when the collector finds the
+    cycle, so later than with the default. A threshold of 0 (collection off)
+    is left alone, and `ray.shutdown()` restores the old one unless the
+    program changed it since.
     """
 
     GEN0 = 20_000
