@@ -37,7 +37,7 @@ from dsai.mockray.scheduler import NodeState, Scheduler
 from dsai.mockray.session import runtime, runtime_or_none
 from dsai.mockray.stalls import Stalls
 from dsai.mockray.submission import Submission
-from dsai.mockray.task import JOB_ID, NO_ACTOR
+from dsai.mockray.task import JOB_ID
 from dsai.mockray.timeline import Timeline
 from dsai.mockray.workers import REUSE_LIMIT, Workers
 from dsai.sim import Simulation
@@ -111,10 +111,6 @@ class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Stalls, Fa
         """Tasks run, tasks submitted and objects put: the clock of the GC policy (gc_policy.py)."""
         return self.tasks_run + self._put_seq + self._seq
 
-    def task_id(self, seq: int, actor_id: str | None = None) -> bytes:
-        """Ray's layout: 8 bytes unique to the task, 12 of the actor (or 0xff), 4 of the job."""
-        return seq.to_bytes(8, "big") + (bytes.fromhex(actor_id[:24]) if actor_id else NO_ACTOR) + JOB_ID
-
     def close(self) -> None:
         gc_policy.release()
         self.wait_list = None
@@ -137,3 +133,8 @@ class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Stalls, Fa
                         self.sim.kill(task.proc)
                     except Exception:
                         pass
+
+    def __repr__(self) -> str:
+        alive = sum(1 for ns in self.nodes if ns.alive)
+        return (f"Runtime({alive} of {len(self.nodes)} nodes alive, {self.tasks_run} attempts run, "
+                f"{len(self.sched.queued())} queued, {len(self.actors)} actors, now={self.clock.time:.6f} s)")
