@@ -19,19 +19,15 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from greenlet import getcurrent
-
 from dsai.mockray.object_ref import FAILED
 from dsai.mockray.scheduler import NodeState
 from dsai.mockray.serialization import SCALARS, Serialized, deserialize, serialize, serialize_scalar
 from dsai.mockray.task import Task, unpack_args
-from dsai.sim.process import Killed, Process, suspend
+from dsai.sim.process import Killed, Process, current_process, suspend
 
 __all__ = ["Workers", "REUSE_LIMIT"]
 
 REUSE_LIMIT = 64  # tasks (or calls) a worker runs back to back before the event loop gets a turn
-_new = object.__new__
-_init_process = Process.__init__
 
 
 class Workers:
@@ -50,17 +46,10 @@ class Workers:
 
     def _launch(self, task: Task, fn: Callable[..., Any], args: tuple, on_exit: Callable[[Process], Any],
                 now: bool = True) -> Process:
-        """Run `fn(*args)` in a new worker process for `task`: sim.spawn(..., start=now),
-        flattened, since every task and call passes here."""
-        sim = self.sim
-        task.proc = proc = _new(Process)  # (Process(...) without the type call, as in new_task)
-        _init_process(proc, sim, fn, args, task.name, task.node.node)
-        proc.on_exit = on_exit
-        proc.context = task
-        if now and sim.loop.running and not sim._resuming and getattr(getcurrent(), "proc", None) is None:
-            sim.resume(proc)
-        else:
-            sim.loop.call_soon(sim.resume, proc, None)
+        """Run `fn(*args)` in a new worker process for `task` (at once if `now`
+        and the caller is a plain loop event, else as the next event)."""
+        task.proc = proc = self.sim.spawn(fn, *args, name=task.name, node=task.node.node, on_exit=on_exit,
+                                          start=now, context=task)
         return proc
 
     def _begin(self, task: Task) -> None:
@@ -90,7 +79,7 @@ class Workers:
         With nothing left to run it waits for the next call (`serve_start` wakes
         it), as Ray's actor worker does, rather than end and be launched again."""
         task = first.pop()  # (a list the call's arguments keep: the first call must not live as long as the worker)
-        proc = task.proc
+        proc = current_process()  # (task.proc is set once the start returns)
         left = REUSE_LIMIT
         here = actor.node.node.id  # (a call never outlives its actor's node: its death kills this process)
         while True:
@@ -187,7 +176,7 @@ class Workers:
         lets the event loop run (a driver whose objects are ready resumes even
         if zero-time tasks keep coming)."""
         task = first.pop()  # (a list the call's arguments keep: the first task must not live as long as the worker)
-        proc = task.proc
+        proc = current_process()  # (task.proc is set once the start returns)
         left = REUSE_LIMIT
         while True:
             try:
