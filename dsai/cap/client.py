@@ -20,13 +20,12 @@ completion. What it records follows Jepsen's rules:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dsai.cap.replica import READS, Reply, Request
+from dsai.cap.view import ClusterView
 from dsai.sim.process import current_process
 
-if TYPE_CHECKING:  # pragma: no cover
-    from dsai.cap.cluster import Cluster
 
 __all__ = ["OpRecord", "Client", "Workload"]
 
@@ -74,7 +73,7 @@ class OpRecord:
 class Client:
     """A client process's handle on the store: `invoke` blocks (in virtual time) until done."""
 
-    def __init__(self, cluster: "Cluster", cid: int, node: int) -> None:
+    def __init__(self, cluster: ClusterView, cid: int, node: int) -> None:
         self.cluster = cluster
         self.id = cid
         self.node = node

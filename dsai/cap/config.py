@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from dsai.errors import DsaiError
 
-__all__ = ["CapConfigError", "CapConfig", "MODES", "WORKLOADS"]
+__all__ = ["CapConfigError", "CapConfig", "MODES", "WORKLOADS", "NEMESES", "FAULTS"]
 
 # cp: majority quorums + one leader per key (linearizable, refuses on the minority side)
 # cp-local-reads: cp, but reads answered from the local copy (the etcd bug; deliberately broken)
@@ -21,6 +21,9 @@ __all__ = ["CapConfigError", "CapConfig", "MODES", "WORKLOADS"]
 MODES = ("cp", "cp-local-reads", "ap-lww", "ap-vv", "dynamo")
 # cas-register: read / write / cas; kv: get / put / append (strings)
 WORKLOADS = ("cas-register", "kv")
+# the nemesis's faults (nemesis.py says what each one does), and its two other settings
+FAULTS = ("partition", "isolate", "bridge", "ring", "loss", "crash", "skew")
+NEMESES = ("none",) + FAULTS + ("mix",)
 
 
 class CapConfigError(DsaiError, ValueError):
@@ -35,7 +38,7 @@ class CapConfig:
     keys: int = 3  # registers "k0", "k1", ...
     ops: int = 100  # operations in the whole run (all clients together)
     seed: int = 0
-    nemesis: str = "none"  # see dsai.cap.nemesis.NEMESES
+    nemesis: str = "none"  # one of NEMESES (see dsai.cap.nemesis)
     workload: str = "cas-register"
     n: int | None = None  # dynamo: replicas per key (default: nodes)
     r: int | None = None  # dynamo: replies a read waits for (default: majority of n)
@@ -52,8 +55,6 @@ class CapConfig:
     check_timeout: float | None = 20.0  # wall-clock seconds for the linearizability checker
 
     def __post_init__(self) -> None:
-        from dsai.cap.nemesis import NEMESES  # late: nemesis imports nothing from here at import time
-
         bad = CapConfigError
         if self.mode not in MODES:
             raise bad(f"unknown mode {self.mode!r}; choose one of {', '.join(MODES)}")

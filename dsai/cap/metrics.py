@@ -22,12 +22,11 @@ Everything is measured from the run, never assumed from the mode:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dsai.cap.replica import READS
+from dsai.cap.view import ClusterView
 
-if TYPE_CHECKING:  # pragma: no cover
-    from dsai.cap.cluster import Cluster
 
 __all__ = ["compute_metrics", "quantile", "stale_reads", "lost_writes"]
 
@@ -71,7 +70,7 @@ def stale_reads(ops: list) -> int:
     return n
 
 
-def lost_writes(cluster: "Cluster") -> int:
+def lost_writes(cluster: ClusterView) -> int:
     """Acknowledged writes that vanished: no value left on a live replica has seen them, and every
     write those values have seen completed before them (so none can be ordered after them).
 
@@ -94,7 +93,7 @@ def lost_writes(cluster: "Cluster") -> int:
     return lost
 
 
-def compute_metrics(cluster: "Cluster", t_end: float, converge_time: float | None) -> dict[str, Any]:
+def compute_metrics(cluster: ClusterView, t_end: float, converge_time: float | None) -> dict[str, Any]:
     ops = cluster.ops
     counts: dict[str, dict[str, int]] = {}
     for op in ops:

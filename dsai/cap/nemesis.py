@@ -21,18 +21,14 @@ Faults (``NEMESES``):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from dsai.cap.config import FAULTS, NEMESES
+from dsai.cap.view import ClusterView
 from dsai.sim import faults
 from dsai.sim.network import NetworkConfig
 
-if TYPE_CHECKING:  # pragma: no cover
-    from dsai.cap.cluster import Cluster
-
 __all__ = ["NEMESES", "PARTITIONS", "FaultSpan", "Nemesis"]
 
-FAULTS = ("partition", "isolate", "bridge", "ring", "loss", "crash", "skew")
-NEMESES = ("none",) + FAULTS + ("mix",)
 PARTITIONS = ("partition", "isolate", "bridge", "ring")  # faults that cut links
 
 
@@ -60,7 +56,7 @@ class FaultSpan:
 class Nemesis:
     """Injects `kind` faults into a cluster's simulation until `stop()`."""
 
-    def __init__(self, cluster: "Cluster", kind: str = "none") -> None:
+    def __init__(self, cluster: ClusterView, kind: str = "none") -> None:
         if kind not in NEMESES:
             raise ValueError(f"unknown nemesis {kind!r}; choose one of {', '.join(NEMESES)}")
         self.cluster = cluster

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from dsai.cap.versions import EMPTY, Cell
+from dsai.cap.view import ClusterView
 
-if TYPE_CHECKING:  # pragma: no cover
-    from dsai.cap.cluster import Cluster
 
 __all__ = ["Request", "Reply", "Msg", "Pending", "Replica", "READS", "same_value"]
 
@@ -89,7 +88,7 @@ class Replica:
 
     mode = "?"
 
-    def __init__(self, cluster: "Cluster", node_id: int) -> None:
+    def __init__(self, cluster: ClusterView, node_id: int) -> None:
         self.cluster = cluster
         self.sim = cluster.sim
         self.cfg = cluster.cfg

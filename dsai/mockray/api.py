@@ -9,20 +9,15 @@ is ready; inside simulated work they block only the calling worker.
 from __future__ import annotations
 
 import inspect
-import operator
 from typing import Any, Sequence
 
-from greenlet import getcurrent
-
 from dsai.mockray import options as opts
-from dsai.mockray import runtime as _rt
+from dsai.mockray import session
 from dsai.mockray.actor import ActorClass, ActorHandle
-from dsai.mockray.exceptions import (ActorHandleNotFoundError, GetTimeoutError, RayTaskError,
-                                     TaskCancelledError)
-from dsai.mockray.object_ref import CHANGES, FAILED, PENDING, READY, ObjectEntry, ObjectRef
+from dsai.mockray.exceptions import ActorHandleNotFoundError
+from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.remote_function import RemoteFunction
-from dsai.mockray.serialization import deserialize
-from dsai.mockray.wait_list import MIN_LENGTH, WaitList
+from dsai.mockray.runtime import Runtime
 from dsai.sim.network import NetworkConfig
 from dsai.sim.process import current_process
 
@@ -73,18 +68,16 @@ def init(address: str | None = None, *, num_cpus: int | None = None, num_gpus: i
     unknown = [k for k in kwargs if k not in _RAY_INIT_KWARGS]
     if unknown:
         raise RuntimeError(f"Unknown keyword argument(s): {', '.join(unknown)}")
-    if _rt.runtime_or_none() is not None:
+    if session.runtime_or_none() is not None:
         if ignore_reinit_error:
-            return _context(_rt.runtime_or_none())
+            return _context(session.runtime_or_none())
         raise RuntimeError("Maybe you called ray.init twice by accident? This error can be suppressed "
                            "by passing in 'ignore_reinit_error=True' or by calling 'ray.shutdown()' "
                            "prior to 'ray.init()'.")
     if isinstance(network, dict):
         network = NetworkConfig(**network)
     if address is not None and address != "local":
-        from dsai.mockray import cluster_utils
-
-        cluster = cluster_utils.lookup(address)
+        cluster = session.lookup(address)
         if num_cpus is not None or num_gpus is not None or resources:
             raise ValueError("When connecting to an existing cluster, num_cpus and num_gpus must not "
                              "be provided.")
@@ -99,13 +92,13 @@ def init(address: str | None = None, *, num_cpus: int | None = None, num_gpus: i
         if "CPU" in resources or "GPU" in resources:
             raise ValueError("Use the 'num_cpus' and 'num_gpus' keyword instead of 'CPU' and 'GPU' in "
                              "'resources' keyword")
-    rt = _rt.Runtime(seed=seed, namespace=namespace, network=network)
-    _rt._set_runtime(rt)
+    rt = Runtime(seed=seed, namespace=namespace, network=network)
+    session.connect(rt)
     rt.add_node(DEFAULT_NUM_CPUS if num_cpus is None else num_cpus, num_gpus or 0, resources)
     return _context(rt)
 
 
-def _context(rt: _rt.Runtime, address: str = "sim://head") -> RayContext:
+def _context(rt: Runtime, address: str = "sim://head") -> RayContext:
     head = rt.head
     return RayContext(address=address, node_ip_address=head.ip, node_id=head.node_id,
                       namespace=rt.namespace, simulated=True)
@@ -113,15 +106,15 @@ def _context(rt: _rt.Runtime, address: str = "sim://head") -> RayContext:
 
 def shutdown(_exiting_interpreter: bool = False) -> None:
     """Stop the simulated cluster (safe to call twice, or before init)."""
-    rt = _rt.runtime_or_none()
+    rt = session.runtime_or_none()
     if rt is None:
         return
     rt.close()
-    _rt._set_runtime(None)
+    session.connect(None)
 
 
 def is_initialized() -> bool:
-    return _rt.runtime_or_none() is not None
+    return session.runtime_or_none() is not None
 
 
 def remote(*args: Any, **kwargs: Any) -> Any:
@@ -152,40 +145,16 @@ def _make_remote(fn_or_cls: Any, options: dict[str, Any]) -> Any:
     raise TypeError("The @ray.remote decorator must be applied to either a function or a class.")
 
 
+
 _JUST_REFS = frozenset({ObjectRef})
-_state = _rt._state  # (entry -> its state, for C-speed passes)
-
-
-def _check_timeout(timeout: Any) -> None:
-    if timeout is not None and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)):
-        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
-    if timeout is not None and timeout < 0:
-        raise ValueError("'timeout' must be a non-negative number or None.")
-
-
-def _value_of(entry: ObjectEntry) -> Any:
-    if entry.state is FAILED:
-        err = entry.error
-        if isinstance(err, RayTaskError):
-            raise err.as_instanceof_cause()
-        raise err
-    return deserialize(entry.value)
 
 
 def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None = None) -> Any:
     """The value(s) behind one ref or a list of refs; raises the task's error if it failed."""
     if type(object_refs) is ObjectRef:  # one ref: the most common call of all, kept short
         if timeout is not None:
-            _check_timeout(timeout)
-        rt = _rt._runtime or _rt.runtime()
-        e = object_refs._entry or rt.entry(object_refs)
-        if e.state is PENDING and timeout is None and getattr(getcurrent(), "proc", None) is None:
-            rt.drive_until_done(e)  # the driver waits for one result: run the loop, no waiter
-        if e.state is READY and e.value.nbytes < _rt.INLINE_THRESHOLD:
-            return deserialize(e.value)
-        if not rt.wait_for([e], 1, timeout, fetch_local=True, stop_on_error=True).satisfied():
-            raise GetTimeoutError("Get timed out: some object(s) not ready.")
-        return _value_of(e)
+            opts.check_timeout(timeout)
+        return (session._runtime or session.runtime()).get_one(object_refs, timeout)
     is_single = isinstance(object_refs, ObjectRef)
     if is_single:
         refs = [object_refs]
@@ -199,28 +168,8 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
     else:
         raise ValueError(f"Invalid type of object refs, {type(object_refs)}, is given. 'object_refs' "
                          "must either be an ObjectRef or a list of ObjectRefs. ")
-    _check_timeout(timeout)
-    rt = _rt.runtime()
-    entries = [r._entry or rt.entry(r) for r in refs]
-    # The driver on one node (where ready means here): run the loop, no waiter.
-    done = (timeout is None and len(rt.nodes) == 1 and getattr(getcurrent(), "proc", None) is None
-            and rt.drive_all(entries))
-    deadline = None if timeout is None else rt.clock._now + timeout
-    waiting = entries
-    while not done:
-        left = None if deadline is None else max(0.0, deadline - rt.clock._now)
-        w = rt.wait_for(waiting, len(waiting), left, fetch_local=True, stop_on_error=True)
-        if not w.satisfied():
-            raise GetTimeoutError("Get timed out: some object(s) not ready.")
-        if w.failed:  # raise the first error in list order, as Ray does
-            for e in entries:
-                if e.state is FAILED:
-                    _value_of(e)
-        done = list(map(_state, entries)).count(READY) == len(entries)  # (C speed)
-        # If not: counted early, then lost with a node (or its rebuild failed) while
-        # the rest ran. Wait for those again, which rebuilds them or raises.
-        waiting = [e for e in entries if e.state is not READY]
-    values = [deserialize(e.value) for e in entries]
+    opts.check_timeout(timeout)
+    values = session.runtime().get_list(refs, timeout)
     return values[0] if is_single else values
 
 
@@ -243,80 +192,10 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
             raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
                             f"got {type(object_refs)}")
     if timeout is not None:
-        if timeout < 0:
-            raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
-        _check_timeout(timeout)
+        opts.check_wait_timeout(timeout)
     if len(object_refs) == 0:
         return [], []
-    rt = _rt._runtime or _rt.runtime()
-    driver = getattr(getcurrent(), "proc", None) is None
-    memo = rt.wait_list
-    if driver and memo is not None:
-        rt.wait_list = None  # back only if this call leaves it consistent
-        if 0 < num_returns <= len(object_refs) and memo.rt is rt and object_refs == memo.refs:
-            # The list the last call returned: its refs and their uniqueness are checked already.
-            start = rt.clock._now
-            try:
-                out = memo.wait(object_refs, num_returns, timeout, fetch_local)
-            except BaseException:
-                CHANGES.entries = None
-                raise
-            if out is not None:
-                rt.wait_list = memo
-                return out
-            if timeout is not None:  # what is left of it, for the long way
-                timeout = max(0.0, start + timeout - rt.clock._now)
-        CHANGES.entries = None
-    # wait is called in loops over long lists: each check below is one C-speed pass.
-    try:
-        entries = list(map(_entry_of, object_refs))
-    except AttributeError:
-        entries = None
-    if entries is None:
-        for r in object_refs:
-            if not isinstance(r, ObjectRef):
-                raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
-                                f"got list containing {type(r)}")
-    unique = set(entries)
-    if None in unique:  # refs rebuilt from their id (e.g. unpickled): look them up
-        entries = [r._entry or rt.entry(r) for r in object_refs]
-        unique = set(entries)
-    if len(unique) != len(entries):  # one entry per object id
-        raise ValueError("Wait requires a list of unique ray_waitables.")
-    if num_returns <= 0:
-        raise ValueError("Invalid number of objects to return %d." % num_returns)
-    if num_returns > len(object_refs):
-        raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
-                         "to ray.wait.")
-    w = rt.wait_for(entries, num_returns, timeout, fetch_local=fetch_local, stop_on_error=False,
-                    unique=unique)
-    # The first num_returns available ones, in input order; the rest keep their order.
-    picked, available = [], w.available
-    for i, e in enumerate(entries):
-        if available(e):
-            picked.append(i)
-            if len(picked) == num_returns:
-                break
-    if not picked:
-        rest, rest_entries = list(object_refs), entries
-    else:
-        last, taken = picked[-1], set(picked)
-        rest = [r for i, r in enumerate(object_refs[:last + 1]) if i not in taken]
-        rest.extend(object_refs[last + 1:])
-        rest_entries = [e for i, e in enumerate(entries[:last + 1]) if i not in taken]
-        rest_entries.extend(entries[last + 1:])
-    if driver and len(rest) >= MIN_LENGTH and not any(map(_remote_ready, rest_entries)):
-        # Likely called again on `rest`: remember it (unless the long way has fetches to
-        # decide: big objects ready on other nodes).
-        rt.wait_list = WaitList(rt, rest, rest_entries)
-    return [object_refs[i] for i in picked], rest
-
-
-_entry_of = operator.attrgetter("_entry")
-
-
-def _remote_ready(e: ObjectEntry) -> bool:
-    return e.state is READY and e.value.nbytes >= _rt.INLINE_THRESHOLD and 0 not in e.locations
+    return (session._runtime or session.runtime()).wait(object_refs, num_returns, timeout, fetch_local)
 
 
 def put(value: Any, *, _owner: Any = None) -> ObjectRef:
@@ -324,7 +203,7 @@ def put(value: Any, *, _owner: Any = None) -> ObjectRef:
     if isinstance(value, ObjectRef):
         raise TypeError("Calling 'put' on an ray.ObjectRef is not allowed. If you really want to do "
                         "this, you can wrap the ray.ObjectRef in a list and call 'put' on it.")
-    rt = _rt.runtime()
+    rt = session.runtime()
     node_id, _ = rt.caller()
     return rt.put(value, node_id)
 
@@ -334,7 +213,7 @@ def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
     if not isinstance(actor, ActorHandle):
         raise ValueError("ray.kill() only supported for actors. For tasks, try ray.cancel(). "
                          f"Got: {type(actor)}.")
-    rt = _rt.runtime()
+    rt = session.runtime()
     state = rt.actors.get(actor._actor_id_hex)
     if state is None:
         raise ActorHandleNotFoundError(f"Failed to kill actor {actor._actor_id_hex}: it belongs to a "
@@ -357,64 +236,13 @@ def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True
     if not isinstance(object_ref, ObjectRef):
         raise TypeError("ray.cancel() only supported for object refs. For actors, try ray.kill(). "
                         f"Got: {type(object_ref)}.")
-    rt = _rt.runtime()
+    rt = session.runtime()
     task = rt.entry(object_ref).creator
     if task is None or task.done:
         return
     if task.kind == "actor_task" and force:
         raise ValueError("force=True is not supported for actor tasks.")
-    _cancel_task(rt, task, force, recursive)
-
-
-def _cancel_task(rt: _rt.Runtime, task: Any, force: bool, recursive: bool) -> None:
-    if task.done:
-        return
-    task.cancel_requested = True
-    if recursive:
-        for child in task.children or ():
-            _cancel_task(rt, child, force, recursive)
-    if task.state == "running":
-        if force:
-            rt.sim.loop.call_soon(_force_kill, rt, task)
-        else:
-            rt.sim.loop.call_soon(_interrupt, rt, task)
-        return
-    # Not started: it will never run.
-    if task.state == "queued":
-        rt.sched.remove(task)
-    if task.node is not None and task.kind == "task":
-        task.node.running.pop(task.seq, None)
-        task.node.release(task.hold)
-        task.node.settled = False  # until the dispatch below
-        rt.sim.loop.call_soon(rt._dispatch, task.node)
-        task.node = None
-    if task.kind == "actor_task":
-        try:
-            task.actor.mailbox.remove(task)
-        except ValueError:
-            pass
-        task.actor.running.pop(task.seq, None)
-    rt._fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)
-    if task.kind == "actor_task":
-        rt.sim.loop.call_soon(task.actor.pump)
-
-
-def _interrupt(rt: _rt.Runtime, task: Any) -> None:
-    if task.state == "running" and task.proc is not None and not task.proc.done:
-        from dsai.sim.process import throw_into
-
-        proc = task.proc  # (an actor's serving worker moves on to its next call)
-        throw_into(proc, KeyboardInterrupt())
-        if proc.done and proc.on_exit is not None:
-            cb, proc.on_exit = proc.on_exit, None
-            cb(proc)
-
-
-def _force_kill(rt: _rt.Runtime, task: Any) -> None:
-    if task.state == "running" and task.proc is not None and not task.proc.done:
-        task.retries_left = 0
-        rt.sim.kill(task.proc)  # its exit hook frees the worker and the resources
-        rt._fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)
+    rt.cancel(task, force, recursive)
 
 
 def get_actor(name: str, namespace: str | None = None) -> ActorHandle:
@@ -423,7 +251,7 @@ def get_actor(name: str, namespace: str | None = None) -> ActorHandle:
         raise ValueError("Please supply a non-empty value to get_actor")
     if namespace is not None and not isinstance(namespace, str):
         raise TypeError(f"namespace must be None or a string, got {type(namespace)}")
-    rt = _rt.runtime()
+    rt = session.runtime()
     ns = namespace or rt.namespace
     state = rt.named_actors.get((ns, name))
     if state is None:
@@ -433,9 +261,9 @@ def get_actor(name: str, namespace: str | None = None) -> ActorHandle:
     return state.handle
 
 
-def _connected() -> _rt.Runtime:
+def _connected() -> Runtime:
     """The runtime, for calls that do not start one (as in Ray: state API calls)."""
-    rt = _rt.runtime_or_none()
+    rt = session.runtime_or_none()
     if rt is None:
         from dsai.mockray.exceptions import RaySystemError
 
@@ -463,7 +291,7 @@ def nodes() -> list[dict[str, Any]]:
 
 def timeline(filename: str | None = None) -> list[dict] | None:
     """Chrome-trace events of every task run so far (open the file in Perfetto)."""
-    rt = _rt.runtime_or_none()
+    rt = session.runtime_or_none()
     if rt is None:
         raise RuntimeError("Ray has not been started yet. Timeline requires Ray to be initialized first.")
     events = rt.timeline()
@@ -484,3 +312,6 @@ def get_gpu_ids() -> list[int]:
         return []
     n = int(task.hold.get("GPU", 0))
     return list(range(n))
+
+
+session.starter = init  # a Ray call before ray.init starts a default cluster, as in Ray

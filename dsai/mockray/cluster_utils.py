@@ -19,7 +19,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from dsai.mockray import runtime as _rt
+from dsai.mockray import api, session
+from dsai.mockray.runtime import Runtime
 
 __all__ = ["Cluster", "ClusterNode", "lookup"]
 
@@ -46,25 +47,8 @@ _IGNORED_ARGS = {
     "node_id", "resource_isolation_config", "proxy_server_url",
 }
 
-_clusters: dict[str, "Cluster"] = {}  # address -> cluster, in creation order
-
-
-def lookup(address: str) -> "Cluster":
-    """The cluster `ray.init(address=...)` joins ("auto": the newest one)."""
-    if address == "auto":
-        if _clusters:
-            return list(_clusters.values())[-1]
-        raise ConnectionError("Could not find any running Ray instance. Please specify the one to "
-                              "connect to by setting `--address` flag or `RAY_ADDRESS` environment "
-                              "variable. (Simulator: start one with dsai.mockray.cluster_utils."
-                              "Cluster() and add_node(), or call ray.init() without an address.)")
-    cluster = _clusters.get(address)
-    if cluster is None:
-        known = ", ".join(repr(a) for a in _clusters) or "none"
-        raise ConnectionError(f"No simulated cluster at address {address!r} (clusters running: "
-                              f"{known}). Pass a Cluster's .address, or call ray.init() without "
-                              "an address for a one-node cluster.")
-    return cluster
+_clusters = session.clusters  # address -> cluster, in creation order (session.lookup finds them)
+lookup = session.lookup
 
 
 class ClusterNode:
@@ -177,8 +161,6 @@ class Cluster:
 
     def connect(self, namespace: str | None = None) -> None:
         """Connect the driver to the cluster (ray.init(address=self.address))."""
-        from dsai.mockray import api
-
         assert self.address is not None
         assert not self.connected
         api.init(address=self.address, namespace=namespace, ignore_reinit_error=True)
@@ -241,8 +223,6 @@ class Cluster:
         rt = self._live_runtime()
         if rt is not None and node is self.head_node:
             # The driver runs on the head node, as in Ray's local clusters.
-            from dsai.mockray import api
-
             api.shutdown()
             raise ValueError("Removing a node that is connected to this Ray client is not allowed "
                              "because it will break the driver. You can use the get_other_node "
@@ -300,8 +280,8 @@ class Cluster:
         """Build the simulated runtime holding this cluster's nodes and make it current."""
         if self.head_node is None:
             raise ConnectionError("This cluster has no head node: call cluster.add_node() first")
-        rt = _rt.Runtime(seed=seed, namespace=namespace, network=network)
-        _rt._set_runtime(rt)
+        rt = Runtime(seed=seed, namespace=namespace, network=network)
+        session.connect(rt)
         for node in self._nodes:
             self._create(rt, node)
         self._runtime = rt
@@ -321,7 +301,7 @@ class Cluster:
     def _live_runtime(self) -> Any:
         """The runtime this cluster is running in, if a driver is connected right now."""
         rt = self._runtime
-        if rt is not None and _rt.runtime_or_none() is rt:
+        if rt is not None and session.runtime_or_none() is rt:
             return rt
         self._runtime = None
         return None

@@ -9,15 +9,13 @@ other ways to wait for the same thing.
 from __future__ import annotations
 
 import concurrent.futures
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-from dsai.mockray import serialization
-from dsai.mockray.serialization import Serialized
+from dsai.mockray import options, serialization, session
+from dsai.mockray.exceptions import RayTaskError
+from dsai.mockray.serialization import Serialized, deserialize
 
-if TYPE_CHECKING:  # pragma: no cover
-    from dsai.mockray.task import Task
-
-__all__ = ["ObjectRef", "ObjectEntry", "PENDING", "READY", "FAILED", "LOST"]
+__all__ = ["ObjectRef", "ObjectEntry", "PENDING", "READY", "FAILED", "LOST", "value_of"]
 
 PENDING, READY, FAILED, LOST = "pending", "ready", "failed", "lost"
 
@@ -34,6 +32,23 @@ class ChangeLog:
         self.entries: list[ObjectEntry] | None = None  # None: nobody is looking
         self.failures = 0
 
+    # The one reader (the driver, in a `wait` over many objects) turns the list on
+    # and off; the writers (an object done, or copied) append while it is on.
+    def start(self) -> None:
+        """List every object that becomes done (or gains a copy) from now on."""
+        self.entries = []
+
+    def take(self) -> list[ObjectEntry]:
+        """The objects listed since `start` or the last `take`; listing goes on."""
+        log, self.entries = self.entries, []
+        return log
+
+    def stop(self) -> None:
+        self.entries = None
+
+    def longer_than(self, n: int) -> bool:
+        return self.entries is not None and len(self.entries) > n
+
 
 CHANGES = ChangeLog()
 
@@ -44,7 +59,7 @@ class ObjectEntry:
     __slots__ = ("id", "state", "value", "error", "locations", "callbacks", "creator",
                  "fetching", "created_at", "owner_node", "call_site", "nrefs", "store")
 
-    def __init__(self, object_id: bytes, creator: "Task | None" = None, owner_node: int = 0,
+    def __init__(self, object_id: bytes, creator: Any = None, owner_node: int = 0,
                  store: "dict[bytes, ObjectEntry] | None" = None) -> None:
         self.id = object_id
         # Reference counting, as Ray's owner does: live ObjectRefs (including refs
@@ -61,7 +76,7 @@ class ObjectEntry:
         self.locations: tuple[int, ...] = ()  # node ids holding a copy; the first is the primary
         # Who waits for it: None, one callable (the common case: no list to make), or a list.
         self.callbacks: Callable[["ObjectEntry"], Any] | list[Callable[["ObjectEntry"], Any]] | None = None
-        self.creator = creator  # the task whose return this is (lineage), None for put
+        self.creator = creator  # the Task (task.py) whose return this is (lineage), None for put
         self.fetching: dict[int, list[Callable[[], Any]]] | None = None  # node -> transfer waiters
         self.created_at: float | None = None
         self.owner_node = owner_node
@@ -151,6 +166,16 @@ class ObjectEntry:
         return f"ObjectEntry({self.id.hex()[:16]}…, {self.state}, {self.nbytes} bytes, at {self.locations})"
 
 
+def value_of(entry: ObjectEntry) -> Any:
+    """A done object's value, or its error raised (a task's error as its cause's type too)."""
+    if entry.state is FAILED:
+        err = entry.error
+        if isinstance(err, RayTaskError):
+            raise err.as_instanceof_cause()
+        raise err
+    return deserialize(entry.value)
+
+
 class ObjectRef:
     """A reference to a value in the cluster's object store."""
 
@@ -206,15 +231,11 @@ class ObjectRef:
         return _await_ref(self).__await__()
 
     def _on_completed(self, fn: Callable[[Any], Any]) -> None:
-        from dsai.mockray.runtime import runtime
-
-        runtime().entry(self).on_done(lambda e: fn(self))
+        session.runtime().entry(self).on_done(lambda e: fn(self))
 
 
 def _rebuild_ref(object_id: bytes) -> ObjectRef:
-    from dsai.mockray.runtime import runtime_or_none
-
-    rt = runtime_or_none()
+    rt = session.runtime_or_none()
     entry = rt.objects.get(object_id) if rt is not None else None
     if entry is None and rt is not None:
         entry = rt.freed(object_id)  # pickled out of band, then freed: its get says so
@@ -224,9 +245,7 @@ def _rebuild_ref(object_id: bytes) -> ObjectRef:
 async def _await_ref(ref: ObjectRef) -> Any:
     # Inside simulated work this blocks the process; in the driver it runs the
     # simulation until the value is there. Either way no asyncio loop is needed.
-    from dsai.mockray import api
-
-    return api.get(ref)
+    return session.runtime().get_one(ref, None)
 
 
 class _RefFuture(concurrent.futures.Future):
@@ -235,27 +254,23 @@ class _RefFuture(concurrent.futures.Future):
     def __init__(self, ref: ObjectRef) -> None:
         super().__init__()
         self._ref = ref
-        from dsai.mockray.runtime import runtime
-
-        runtime().entry(ref).on_done(self._settle)
+        session.runtime().entry(ref).on_done(self._settle)
 
     def _settle(self, entry: ObjectEntry) -> None:
         if self.done():
             return
-        from dsai.mockray import api
-
         try:
-            value = api._value_of(entry)
+            value = value_of(entry)
         except BaseException as e:
             self.set_exception(e)
         else:
             self.set_result(value)
 
     def _drive(self, timeout: float | None) -> None:
-        from dsai.mockray import api
-
         if not self.done():
-            api.wait([self._ref], num_returns=1, timeout=timeout, fetch_local=False)
+            if timeout is not None:
+                options.check_wait_timeout(timeout)
+            session.runtime().wait([self._ref], 1, timeout, False)
 
     def result(self, timeout: float | None = None) -> Any:
         self._drive(timeout)

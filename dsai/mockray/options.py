@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 __all__ = ["validate_task_options", "validate_actor_options", "validate_method_options",
-           "TASK_DEFAULTS", "ACTOR_DEFAULTS", "resource_demand"]
+           "TASK_DEFAULTS", "ACTOR_DEFAULTS", "resource_demand", "check_timeout", "check_wait_timeout"]
 
 
 class Option:
@@ -192,3 +192,18 @@ def resource_demand(num_cpus: float | None, num_gpus: float | None, resources: d
         if v:
             demand[k] = float(v)
     return demand
+
+
+def check_timeout(timeout: Any) -> None:
+    """`ray.get`'s timeout: None or a non-negative number of seconds."""
+    if timeout is not None and (not isinstance(timeout, (int, float)) or isinstance(timeout, bool)):
+        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+    if timeout is not None and timeout < 0:
+        raise ValueError("'timeout' must be a non-negative number or None.")
+
+
+def check_wait_timeout(timeout: Any) -> None:
+    """`ray.wait`'s timeout (not None): Ray's own message for a negative one first."""
+    if timeout < 0:
+        raise ValueError(f"The 'timeout' argument must be nonnegative. Received {timeout}")
+    check_timeout(timeout)

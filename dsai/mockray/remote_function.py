@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from dsai.mockray import options as opts
-from dsai.mockray import runtime as _runtime
+from dsai.mockray import session
 from dsai.mockray.actor import _strategy
 from dsai.mockray.task import pack_args
 
@@ -55,7 +55,7 @@ class RemoteFunction:
         raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
-        rt = _runtime._runtime or _runtime.runtime()
+        rt = session._runtime or session.runtime()
         if args or kwargs:
             blob, refs = pack_args(args, kwargs, self._task_name)
         else:

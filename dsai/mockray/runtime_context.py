@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dsai.mockray import runtime as _rt
+from dsai.mockray import session
 from dsai.sim.process import current_process
 
 __all__ = ["RuntimeContext", "get_runtime_context"]
@@ -21,7 +21,7 @@ class RuntimeContext:
         return "01000000"
 
     def get_node_id(self) -> str:
-        rt = _rt.runtime()
+        rt = session.runtime()
         task = self._task()
         ns = task.node if task is not None and task.node is not None else rt.head
         return ns.node_id
@@ -53,7 +53,7 @@ class RuntimeContext:
         task = self._task()
         if task is None:
             return "%056x" % 0
-        ns = task.node or _rt.runtime().head
+        ns = task.node or session.runtime().head
         return ns.worker_id(task.worker)
 
     def get_assigned_resources(self) -> dict[str, float]:
@@ -70,7 +70,7 @@ class RuntimeContext:
 
     @property
     def namespace(self) -> str:
-        return _rt.runtime().namespace
+        return session.runtime().namespace
 
     def get_namespace(self) -> str:
         return self.namespace
@@ -101,5 +101,5 @@ class RuntimeContext:
 
 
 def get_runtime_context() -> RuntimeContext:
-    _rt.runtime()
+    session.runtime()
     return RuntimeContext()

@@ -14,12 +14,10 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable
 
+from dsai.mockray.task import Task
 from dsai.sim.node import Node
-
-if TYPE_CHECKING:  # pragma: no cover
-    from dsai.mockray.task import Task
 
 __all__ = ["NodeState", "Scheduler", "fits"]
 
@@ -49,8 +47,9 @@ class NodeState:
         self.running: dict[int, "Task"] = {}  # task seq -> task, in start order
         self.actors: dict[str, Any] = {}  # actor id -> actor state
         # True when no queued task fits the free resources: a dispatch looked and
-        # found none, and since then nothing was released without a dispatch
-        # (see Runtime._dispatch, which lets a worker skip looking again).
+        # found none (the only place that sets it), and nothing was released since
+        # (release clears it). A worker handing its resources on skips looking
+        # again when it is set (Runtime.dispatch, Workers._pass_on).
         self.settled = False
 
     @property
@@ -70,6 +69,7 @@ class NodeState:
         avail = self.avail
         for k, v in demand.items():
             avail[k] = avail.get(k, 0.0) + v
+        self.settled = False  # a queued task may fit now
 
     def take_worker(self) -> int:
         if self._free_workers:
@@ -81,8 +81,17 @@ class NodeState:
         """A deterministic 56-hex-digit worker ID (Ray's are random)."""
         return "%048x%08x" % (self.node.id + 1, wid + 1)
 
+    def pid(self, worker: int) -> int:
+        """A deterministic stand-in for a worker's process id, so error text is reproducible."""
+        return 10000 + 1000 * self.node.id + max(worker, 0)
+
     def give_worker(self, wid: int) -> None:
         heapq.heappush(self._free_workers, wid)
+
+    def swap_worker(self, wid: int) -> int:
+        """`give_worker(wid)` then `take_worker()`, in one step: a worker moving on to
+        its next task becomes the lowest free one, as a fresh start would pick."""
+        return heapq.heappushpop(self._free_workers, wid)
 
     def reset(self) -> None:
         """The node restarted: nothing runs, everything is free."""

@@ -7,17 +7,16 @@ States: `waiting` (for its argument objects), `queued` (for resources),
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from dsai.mockray.object_ref import ObjectEntry, ObjectRef
 from dsai.mockray.serialization import Serialized, deserialize, serialize
 
-if TYPE_CHECKING:  # pragma: no cover
-    from dsai.mockray.scheduler import NodeState
-
 __all__ = ["Task", "pack_args", "unpack_args", "DONE_STATES"]
 
 DONE_STATES = ("finished", "failed", "cancelled")
+JOB_ID = bytes.fromhex("01000000")  # the one job: the driver's
+NO_ACTOR = b"\xff" * 12  # the actor part of a task id for a plain task (Ray's layout)
 
 
 class _Slot:
@@ -103,7 +102,7 @@ class Task:
         self.retry_exceptions = retry_exceptions
         self.attempt = 0
         self.state = "new"
-        self.node: NodeState | None = None
+        self.node: Any = None  # the NodeState (scheduler.py) it runs on, once placed
         self.proc: Any = None
         self.actor = actor
         self.method = method
@@ -142,7 +141,7 @@ class Task:
     def done(self) -> bool:
         return self.state in DONE_STATES
 
-    def preferred_nodes(self) -> list["NodeState"]:
+    def preferred_nodes(self) -> list[Any]:
         """Nodes to try first: where most argument bytes are, then the caller's."""
         rt = self.rt
         best, best_bytes = None, 0

@@ -21,14 +21,10 @@ from __future__ import annotations
 import operator
 from bisect import bisect_left, insort
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import Any
 
 from dsai.mockray.object_ref import CHANGES, FAILED, PENDING, READY, ObjectEntry, ObjectRef
-
-from dsai.mockray.runtime import INLINE_THRESHOLD
-
-if TYPE_CHECKING:  # pragma: no cover
-    from dsai.mockray.runtime import Runtime
+from dsai.mockray.object_store import INLINE_THRESHOLD
 
 __all__ = ["WaitList", "MIN_LENGTH"]
 
@@ -41,7 +37,7 @@ class WaitList:
 
     __slots__ = ("rt", "refs", "position", "at", "removed", "heap", "num", "fetch_local", "bail")
 
-    def __init__(self, rt: "Runtime", refs: list[ObjectRef], entries: list[ObjectEntry]) -> None:
+    def __init__(self, rt: Any, refs: list[ObjectRef], entries: list[ObjectEntry]) -> None:
         self.rt = rt
         self.refs = refs[:]  # our own copy: the caller may change the list it got
         # Positions in this first list: picking keeps the order, so they stay sorted.
@@ -58,15 +54,13 @@ class WaitList:
                 if e.state is not PENDING:  # lost ones too: met in order, they send us the long way
                     self.heap.append(i)  # appended in order: already a heap
                     self.position[e] = None
-        CHANGES.entries = []  # from now on, every object that becomes done is listed
+        CHANGES.start()  # from now on, every object that becomes done is listed
 
     def poll(self) -> bool:
         """Take in the objects done since the last look; enough of them yet?"""
-        log = CHANGES.entries
-        if log:
-            CHANGES.entries = []
+        if CHANGES.entries:
             position, heap = self.position, self.heap
-            for e in log:
+            for e in CHANGES.take():
                 i = position.get(e)
                 if i is None:
                     continue  # not in the list, or in the heap already

@@ -3,6 +3,11 @@
 Design notes (after trio's MockClock): simulated work never reads the wall
 clock. Time advances only when the event loop pops the next event, so a run's
 timings depend on the program and the seed, never on the machine.
+
+`time` is a plain attribute, read directly (every task's start and end reads
+it). Only the event loop writes it: `advance_to` checks the order; the loop's
+own hot path assigns the time of the event it pops, which is never earlier,
+because `call_at` refuses times in the past and the heap pops in order.
 """
 
 from __future__ import annotations
@@ -15,20 +20,20 @@ __all__ = ["VirtualClock"]
 class VirtualClock:
     """Seconds of simulated time since the simulation started."""
 
-    __slots__ = ("_now",)
+    __slots__ = ("time",)
 
     def __init__(self, start: float = 0.0) -> None:
-        self._now = float(start)
+        self.time = float(start)  # now, in virtual seconds
 
     def now(self) -> float:
-        return self._now
+        return self.time
 
     def advance_to(self, when: float) -> None:
-        if when < self._now:
+        if when < self.time:
             raise SimulationError(
-                f"the virtual clock cannot go backwards (now {self._now:.6f} s, asked {when:.6f} s)"
+                f"the virtual clock cannot go backwards (now {self.time:.6f} s, asked {when:.6f} s)"
             )
-        self._now = when
+        self.time = when
 
     def __repr__(self) -> str:
-        return f"VirtualClock(now={self._now:.6f})"
+        return f"VirtualClock(now={self.time:.6f})"

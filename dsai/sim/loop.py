@@ -54,12 +54,12 @@ class EventLoop:
         self.running = 0  # > 0 while run_until is on the stack
 
     def now(self) -> float:
-        return self.clock._now
+        return self.clock.time
 
     def call_at(self, when: float, fn: Callable[..., Any], *args: Any) -> Timer:
-        if when < self.clock._now:
+        if when < self.clock.time:
             raise SimulationError(
-                f"cannot schedule an event in the past ({when:.6f} s < now {self.clock._now:.6f} s)"
+                f"cannot schedule an event in the past ({when:.6f} s < now {self.clock.time:.6f} s)"
             )
         entry = [when, next(self._seq), fn, args]
         heapq.heappush(self._heap, entry)
@@ -68,11 +68,11 @@ class EventLoop:
     def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer:
         if delay < 0:
             raise SimulationError(f"delay must be non-negative, got {delay!r}")
-        return self.call_at(self.clock._now + delay, fn, *args)
+        return self.call_at(self.clock.time + delay, fn, *args)
 
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         # Hot path: no Timer object, no checks.
-        heapq.heappush(self._heap, [self.clock._now, next(self._seq), fn, args])
+        heapq.heappush(self._heap, [self.clock.time, next(self._seq), fn, args])
 
     def pending(self) -> int:
         return sum(1 for e in self._heap if e[2] is not None)
@@ -96,7 +96,7 @@ class EventLoop:
                 if not heap or (deadline is not None and heap[0][0] > deadline):
                     return False
                 when, _, fn, args = pop(heap)
-                clock._now = when
+                clock.time = when
                 self.events_run += 1
                 fn(*args)
             return True
@@ -115,7 +115,7 @@ class EventLoop:
                 if not heap:
                     return
                 when, _, fn, args = pop(heap)
-                clock._now = when
+                clock.time = when
                 self.events_run += 1
                 fn(*args)
         finally:
@@ -124,8 +124,8 @@ class EventLoop:
     def run(self, until: float | None = None) -> None:
         """Run every event (up to virtual time `until`, where the clock then stands)."""
         self.run_until(lambda: False, until)
-        if until is not None and until > self.clock._now:
-            self.clock._now = until
+        if until is not None and until > self.clock.time:
+            self.clock.advance_to(until)
 
     def __repr__(self) -> str:
-        return f"EventLoop(now={self.clock._now:.6f}, pending={self.pending()})"
+        return f"EventLoop(now={self.clock.time:.6f}, pending={self.pending()})"

@@ -38,7 +38,7 @@ class Simulation:
 
     # -- time -----------------------------------------------------------------
     def now(self) -> float:
-        return self.loop.clock._now
+        return self.loop.clock.time
 
     def at(self, when: float, fn: Callable[..., Any], *args: Any) -> Timer:
         """Run `fn(*args)` at virtual time `when` (e.g. inject a fault)."""
@@ -126,7 +126,7 @@ class Simulation:
             raise SimulationError("sim.sleep is for simulated work; the driver has nothing to wait for")
         if proc.node is not None:
             seconds *= proc.node.slowdown
-        self.loop.call_at(self.loop.clock._now + seconds, self.resume, proc, None)
+        self.loop.call_at(self.loop.clock.time + seconds, self.resume, proc, None)
         suspend(("sleep", seconds))
 
     def kill(self, proc: Process) -> None:
@@ -169,4 +169,4 @@ def set_current(sim: Simulation | None) -> None:
 
 def now() -> float:
     """Virtual seconds since the current simulation started."""
-    return current().loop.clock._now
+    return current().loop.clock.time

@@ -10,7 +10,7 @@ import pytest
 
 import dsai.mockray as ray
 import dsai.sim as sim
-from dsai.mockray import api
+from dsai.mockray import blocking
 from dsai.mockray.runtime import runtime
 
 
@@ -69,7 +69,7 @@ def scenario(seed: int) -> str:
 @pytest.mark.parametrize("seed", range(40))
 def test_remembered_list_answers_as_the_long_way(seed, monkeypatch):
     fast = scenario(seed)
-    monkeypatch.setattr(api, "MIN_LENGTH", 10**9)  # never remember: every call checks from scratch
+    monkeypatch.setattr(blocking, "MIN_LENGTH", 10**9)  # never remember: every call checks from scratch
     assert scenario(seed) == fast
 
 
@@ -135,13 +135,13 @@ def losing(num_returns: int, fetch_local: bool) -> str:
 def test_objects_lost_after_they_were_seen_ready(num_returns, fetch_local, monkeypatch):
     fast = losing(num_returns, fetch_local)
     assert '"status": "ok"' in fast and fast.count("attempt_number\": 1") > 0  # rebuilt
-    monkeypatch.setattr(api, "MIN_LENGTH", 10**9)
+    monkeypatch.setattr(blocking, "MIN_LENGTH", 10**9)
     assert losing(num_returns, fetch_local) == fast
 
 
 def big_elsewhere(fast_way: bool, monkeypatch) -> tuple:
     if not fast_way:
-        monkeypatch.setattr(api, "MIN_LENGTH", 10**9)
+        monkeypatch.setattr(blocking, "MIN_LENGTH", 10**9)
     ray.shutdown()
     ray.init(num_cpus=2)
     runtime().add_node(2, resources={"n1": 1})

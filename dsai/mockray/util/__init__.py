@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator
 
 from dsai.mockray import api
-from dsai.mockray import runtime as _rt
+from dsai.mockray import session
 from dsai.mockray.util import queue, scheduling_strategies
 from dsai.mockray.util.actor_pool import ActorPool
 from dsai.sim.process import current_process
@@ -29,7 +29,7 @@ def get_node_ip_address(address: str = "8.8.8.8:53") -> str:
     `address` is accepted for Ray's signature and ignored: simulated nodes
     have fixed addresses (10.0.0.1 for the head, 10.0.0.2, ... for the others).
     """
-    rt = _rt.runtime_or_none()
+    rt = session.runtime_or_none()
     if rt is None:
         return _HEAD_IP
     proc = current_process()
@@ -41,7 +41,7 @@ def get_node_ip_address(address: str = "8.8.8.8:53") -> str:
 def list_named_actors(all_namespaces: bool = False) -> list:
     """Names of the live named actors in the current namespace (or, with
     all_namespaces=True, dicts {"name", "namespace"} across all of them)."""
-    rt = _rt.runtime()
+    rt = session.runtime()
     keys = list(rt.named_actors)  # insertion order: creation order, deterministic
     if all_namespaces:
         return [{"name": name, "namespace": ns} for ns, name in keys]

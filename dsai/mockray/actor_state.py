@@ -1,0 +1,257 @@
+"""An actor's life in the runtime: created, alive, restarting or dead, with a mailbox of calls run in order.
+
+An actor is a class instance living in one worker process. Its life is a
+small state machine: `PENDING_CREATION` (placed, `__init__` running),
+`ALIVE`, `RESTARTING` (its worker died and `max_restarts` allows another
+go: `__init__` runs again, so state is reset), `DEAD` (for good; every
+call answers `ActorDiedError`). Calls queue in a mailbox and start in
+submission order, up to `max_concurrency` at once (1 by default, 1000 for
+async actors). The creation task is placed like any task (submission.py);
+calls run in the actor's worker (workers.py). actor.py is the API in front
+of it: `ActorClass`, `ActorHandle`, `ActorMethod`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections import deque
+from typing import Any
+
+from dsai.mockray.exceptions import ActorDiedError, RayTaskError
+from dsai.mockray.task import DONE_STATES, Task
+
+__all__ = ["ActorState", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD"]
+
+PENDING_CREATION, ALIVE, RESTARTING, DEAD = "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD"
+
+
+class ActorState:
+    """The runtime's record of one actor."""
+
+    def __init__(self, rt: Any, actor_id: str, cls: type, name: str | None, namespace: str,
+                 options: dict[str, Any]) -> None:
+        self.rt = rt
+        self.id = actor_id
+        self.cls = cls
+        self.class_name = cls.__name__
+        self.name = name
+        self.namespace = namespace
+        self.state = PENDING_CREATION
+        self.instance: Any = None
+        self.mailbox: deque[Task] = deque()
+        self.running: dict[int, Task] = {}
+        self.is_async = any(inspect.iscoroutinefunction(m) for _, m in inspect.getmembers(cls, inspect.isfunction))
+        mc = options.get("max_concurrency")
+        self.max_concurrency = mc if mc else (1000 if self.is_async else 1)
+        self.max_restarts = options.get("max_restarts") or 0
+        self.max_task_retries = options.get("max_task_retries") or 0
+        self.num_restarts = 0
+        self.creation: Task | None = None
+        self.death_error: BaseException | None = None
+        self.node: Any = None
+        self.worker = -1
+        self.handle: Any = None  # its ActorHandle (actor.py), what get_actor returns
+        # One-call-at-a-time actors run consecutive calls in one worker process,
+        # as Ray's actor worker does: this is it while it serves (Workers._serve).
+        self.server: Any = None
+        self.idle: Any = None  # the serving worker while it waits for the next call
+        self.kill_pending = False  # it called ray.kill on itself; the kill comes after the call
+        self.id_suffix = bytes.fromhex(actor_id[:24]) + bytes.fromhex(actor_id[24:32])  # of its calls' task ids
+        self.method_names: dict[str, str] = {}  # method -> task name, "Class.method"
+
+    def method_name(self, method: str) -> str:
+        name = self.method_names[method] = f"{self.class_name}.{method}"
+        return name
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self, creation: Task) -> None:
+        self.creation = creation
+        creation.actor = self
+        self.rt.submit(creation)
+
+    def construct(self, *args: Any, **kwargs: Any) -> None:
+        """Runs in the actor's worker: build the instance (again, after a restart)."""
+        self.instance = None
+        self.instance = self.cls(*args, **kwargs)
+
+    def on_exit(self, task: Task, proc: Any) -> None:
+        """The creation task finished in the actor's worker (calls end in Workers._on_exit)."""
+        if proc.killed:
+            return
+        if proc.error is not None:
+            self.rt.fail(task, self.rt.task_error(task, proc.error, proc))
+            return
+        task.state = "finished"
+        self.state = ALIVE
+        self.pump()
+
+    def creation_failed(self, error: BaseException) -> None:
+        """`__init__` raised (or the actor could not be placed): the actor is dead."""
+        self.release()
+        if isinstance(error, RayTaskError):
+            error = ActorDiedError(error)
+        self.die(error)
+
+    def release(self) -> None:
+        ns = self.node
+        if ns is not None:
+            ns.actors.pop(self.id, None)
+            ns.running.pop(self.creation.seq, None)
+            if ns.alive:
+                ns.release(self.creation.hold)
+                ns.give_worker(self.worker)
+                self.rt.dispatch(ns)
+        self.node = None
+
+    def die(self, error: BaseException) -> None:
+        self.state = DEAD
+        self.death_error = error
+        for task in list(self.running.values()) + list(self.mailbox):
+            if task.proc is not None and not task.proc.done:
+                self.rt.sim.kill(task.proc)
+            self.rt.fail(task, error)
+        self.running.clear()
+        self.mailbox.clear()
+        if self.name is not None and self.rt.named_actors.get((self.namespace, self.name)) is self:
+            del self.rt.named_actors[(self.namespace, self.name)]
+
+    def crash(self, reason: str, allow_restart: bool) -> None:
+        """The actor's worker died (killed, or its node failed)."""
+        self.kill_pending = False
+        if self.state == DEAD:
+            return
+        self.stop_idle_server()
+        can_restart = allow_restart and (self.max_restarts == -1 or self.num_restarts < self.max_restarts)
+        creation = self.creation
+        if creation.proc is not None and not creation.proc.done:
+            self.rt.sim.kill(creation.proc)
+        in_flight = sorted(self.running.values(), key=lambda t: t.seq)
+        for task in in_flight:
+            if task.proc is not None and not task.proc.done:
+                self.rt.sim.kill(task.proc)
+        self.running.clear()
+        self.release()
+        self.instance = None
+        if creation.state == "fetching":  # placed, but not started: give its node back
+            ns = creation.node
+            ns.running.pop(creation.seq, None)
+            creation.node = None  # (its fetches, when done, find it gone: see Submission.fetch_args)
+            if ns.alive:
+                ns.release(creation.hold)
+                self.rt.dispatch(ns)
+        error = ActorDiedError(actor_id=self.id, detail=(
+            f"\tclass_name: {self.class_name}\n\tactor_id: {self.id}\n" + reason))
+        if not can_restart:
+            if creation.state == "queued":
+                self.rt.sched.remove(creation)
+            if creation.state in ("waiting", "queued", "fetching"):
+                creation.state = "cancelled"  # it never starts
+            for task in in_flight:
+                self.rt.fail(task, error)
+            self.die(error)
+            return
+        self.state = RESTARTING
+        self.num_restarts += 1
+        retry = []
+        for task in in_flight:
+            if task.retries_left != 0:
+                if task.retries_left > 0:
+                    task.retries_left -= 1
+                task.state, task.proc = "ready", None
+                retry.append(task)
+            else:
+                self.rt.fail(task, error)
+        self.mailbox.extendleft(reversed(retry))
+        if creation.state not in ("waiting", "queued"):  # (not placed yet, it keeps its place in line)
+            creation.node = None
+            self.rt.submit(creation)
+
+    def stop_idle_server(self) -> None:
+        """End the serving worker that waits for a call (its actor died, or the cluster shuts down)."""
+        idle, self.idle = self.idle, None
+        if idle is not None and not idle.done:
+            self.rt.sim.kill(idle)
+
+    def on_node_death(self, ns: Any) -> None:
+        self.crash(f"The actor died because its node {ns.name} (ID {ns.node_id}) died.", allow_restart=True)
+
+    # -- placement hooks (the creation task runs through the runtime's scheduler) ----------
+    def placed(self, task: Task) -> None:
+        self.node = task.node
+        self.node.actors[self.id] = self
+        self.worker = self.node.take_worker()
+        task.worker = self.worker
+
+    # -- calls -----------------------------------------------------------------------------
+    def submit_call(self, task: Task) -> None:
+        if self.state == DEAD:
+            self.rt.fail(task, self.death_error)
+            return
+        self.mailbox.append(task)
+        if task.arg_entries:
+            self.rt.submit(task)  # waits for its arguments, then pumps
+            return
+        task.state = "ready"
+        if self.state is ALIVE and len(self.running) < self.max_concurrency:
+            self.pump()
+
+    def pump(self) -> None:
+        """Start calls from the head of the mailbox while there is room."""
+        if self.state != ALIVE or self.server is not None or self.kill_pending:
+            return  # (a serving worker takes its next call itself)
+        start = self.rt.serve_start if self.max_concurrency == 1 else self.rt.start
+        mailbox = self.mailbox
+        while mailbox and len(self.running) < self.max_concurrency:
+            task = mailbox[0]
+            if task.done:
+                mailbox.popleft()
+                continue
+            if task.state != "ready":
+                return  # head-of-line: later calls wait for this one's arguments
+            mailbox.popleft()
+            task.node = self.node
+            task.worker = self.worker
+            task.state = "fetching"
+            self.running[task.seq] = task
+            if task.arg_entries:
+                self.rt.fetch_args(task, self.node, start)
+            else:
+                start(task)
+
+    def next_call(self) -> Task | None:
+        """For the serving worker of a one-call-at-a-time actor: the next call,
+        if it can start now (ready, its arguments at hand), taken off the mailbox."""
+        if self.state != ALIVE or self.kill_pending:
+            return None
+        mailbox = self.mailbox
+        while mailbox:
+            task = mailbox[0]
+            state = task.state
+            if state != "ready" or task.arg_entries:
+                if state in DONE_STATES:
+                    mailbox.popleft()
+                    continue
+                return None  # pump() starts it, after fetching what it needs
+            mailbox.popleft()
+            task.node = self.node
+            task.worker = self.worker
+            self.running[task.seq] = task
+            return task
+        return None
+
+    def describe_stall(self) -> str:
+        if self.state != ALIVE or not self.running:
+            return ""
+        waiting = [t for t in self.mailbox if not t.done]
+        if not waiting:
+            return ""
+        busy = ", ".join(t.name for t in self.running.values())
+        return (f"actor {self.class_name} ({self.id[:8]}) is busy with {busy} (max_concurrency="
+                f"{self.max_concurrency}); {len(waiting)} call(s) wait behind it, first {waiting[0].name}")
+
+    def repr_string(self) -> str:
+        return f"<{self.cls.__module__}.{self.class_name} object>"
+
+    def __repr__(self) -> str:
+        return (f"ActorState({self.class_name}, {self.state}, restarts={self.num_restarts}/"
+                f"{self.max_restarts}, queued={len(self.mailbox)}, running={len(self.running)})")

@@ -1,0 +1,413 @@
+"""Blocking on objects: the driver runs the simulation until what it waits for is ready; a worker suspends.
+
+There is one waiting primitive, `wait_until(w, timeout)`: wait until
+`w.poll()` holds. The driver, which is outside the simulation, waits by
+running the event loop (`_drive`); a simulated worker suspends its process,
+lending its CPU back as Ray does, and is woken by whoever satisfies `w`
+(`_block`). When nothing can ever happen again, the driver fails what can
+never run or raises `SimulationDeadlockError` (stalls.py).
+
+Waiting for objects (`wait_for`) is a `_Waiter` that counts entries becoming
+available (ready or failed, and copied to the caller's node if asked);
+`get_one`, `get_list` and `wait` are Ray's `get` and `wait` on top of it.
+Three fast cases stay as guards inside them, each documented where it is
+and each giving the same results as the general path: the driver's get of
+one object (`drive_until_done`), of a list on one node (`drive_all`), and a
+driver's `wait` loop over a long list (wait_list.py, reading the `CHANGES`
+log).
+
+Part of `Runtime` (runtime.py): this mixin reads `sim`, `blocked` and
+`wait_list`, and calls `fetch` and `when_available` (object_store.py),
+`dispatch` (submission.py) and the stall handling (stalls.py).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from greenlet import getcurrent
+
+from dsai.mockray.exceptions import GetTimeoutError, SimulationDeadlockError
+from dsai.mockray.gc_policy import gc_policy
+from dsai.mockray.object_ref import CHANGES, FAILED, LOST, PENDING, READY, ObjectEntry, ObjectRef, value_of
+from dsai.mockray.object_store import INLINE_THRESHOLD
+from dsai.mockray.serialization import deserialize
+from dsai.mockray.task import Task
+from dsai.mockray.wait_list import MIN_LENGTH, WaitList
+from dsai.sim.process import Process
+
+__all__ = ["Blocking"]
+
+_state = operator.attrgetter("state")
+
+
+class _Waiter:
+    """Counts objects becoming available (ready or failed, and local if asked)
+    for one get/wait call.
+
+    The waiter is itself the callback a pending object calls once, so waiting
+    on k objects allocates nothing per object. A driver waiting for some of
+    many objects (`ray.wait` in a loop over a shrinking list, as in Ray's
+    microbenchmark) does not subscribe at all: it reads the `CHANGES` log
+    after each event and looks only at the objects listed there. Which
+    objects are available is read off the entries afterwards.
+    """
+
+    __slots__ = ("rt", "count", "num", "failed", "stop_on_error", "proc", "woken", "active",
+                 "node_id", "fetch_local", "watch", "seen")
+
+    def __init__(self, rt: "Blocking", entries: list[ObjectEntry], num: int, node_id: int,
+                 fetch_local: bool, stop_on_error: bool, watch: set | None = None) -> None:
+        self.rt = rt
+        self.num = num
+        self.failed = False
+        self.stop_on_error = stop_on_error
+        self.proc: Process | None = None
+        self.woken = False
+        self.active = True
+        self.node_id = node_id
+        self.fetch_local = fetch_local
+        self.watch = None
+        count = 0
+        pending = None
+        if len(entries) > 1 and list(map(_state, entries)).count(PENDING) == len(entries):
+            pending, entries = entries, ()  # nothing ready yet (seen at C speed)
+        for e in entries:
+            st = e.state
+            if st is READY:
+                if not fetch_local or e.value.nbytes < INLINE_THRESHOLD or node_id in e.locations:
+                    count += 1  # available already: the common case, kept inline
+                    if count >= num:
+                        break
+                    continue
+            elif st is FAILED:
+                count += 1
+                if stop_on_error:
+                    self.failed = True
+                    break
+                if count >= num:
+                    break
+                continue
+            if pending is None:
+                pending = []
+            pending.append(e)
+        self.count = count
+        if pending is None or count >= num or self.failed:
+            return
+        if watch is not None and CHANGES.entries is None:  # (the log has one reader at a time)
+            if len(pending) != len(watch):
+                watch = set(pending)
+            for e in pending:
+                if e.state is not PENDING:  # to fetch or to rebuild: a callback counts it
+                    watch.discard(e)
+                    self._subscribe((e,))
+            self.watch, self.seen = watch, 0
+            CHANGES.start()
+            return
+        self._subscribe(pending)
+
+    def _subscribe(self, pending: "list[ObjectEntry] | tuple") -> None:
+        for e in pending:
+            st = e.state
+            if st is PENDING:
+                if e.callbacks is None:
+                    e.callbacks = self
+                else:
+                    e.add_callback(self)
+            elif st is READY:
+                self(e)  # ready elsewhere: fetch it
+            else:
+                self.rt.when_available(e, None, self)  # lost: rebuild it first
+
+    def poll(self) -> bool:
+        """The driver's loop condition: satisfied yet?"""
+        watch = self.watch
+        if watch is not None:
+            log = CHANGES.entries
+            if self.seen < len(log):
+                changed, self.seen = log[self.seen:], len(log)
+                for e in changed:
+                    if e in watch:
+                        watch.discard(e)
+                        if self.available(e):
+                            self.count += 1
+                            if e.state is FAILED and self.stop_on_error:
+                                self.failed = True
+                        else:
+                            self._subscribe((e,))  # fetch it, or rebuild it, then count it
+        return self.count >= self.num or self.failed
+
+    def close(self) -> None:
+        self.active = False
+        if self.watch is not None:
+            self.watch = None
+            CHANGES.stop()
+
+    def __call__(self, e: ObjectEntry) -> None:
+        if not self.active:
+            return  # the call returned already; nothing to count or fetch
+        if (self.fetch_local and e.state is READY and e.value.nbytes >= INLINE_THRESHOLD
+                and self.node_id not in e.locations):
+            self.rt.fetch(e, self.node_id, lambda: self(e))
+            return
+        self.count += 1
+        if e.state is FAILED and self.stop_on_error:
+            self.failed = True
+        if self.proc is not None and not self.woken and (self.count >= self.num or self.failed):
+            self.woken = True
+            self.rt.sim.wake(self.proc, "ready")
+
+    def satisfied(self) -> bool:
+        return self.count >= self.num or self.failed
+
+    def available(self, e: ObjectEntry) -> bool:
+        st = e.state
+        if st is FAILED:
+            return True
+        return st is READY and (not self.fetch_local or e.value.nbytes < INLINE_THRESHOLD
+                                or self.node_id in e.locations)
+
+    def timeout(self) -> None:
+        if self.proc is not None and not self.woken:
+            self.woken = True
+            self.rt.sim.wake(self.proc, "timeout")
+
+
+
+class Blocking:
+    """The blocking calls' engine: wait for objects, as the driver or as a worker."""
+
+    def wait_for(self, entries: list[ObjectEntry], num: int, timeout: float | None,
+                 fetch_local: bool, stop_on_error: bool, unique: set | None = None) -> _Waiter:
+        """Block the caller (driver or simulated worker) until `num` entries are available."""
+        proc = getattr(getcurrent(), "proc", None)
+        if proc is None:
+            node_id = 0
+            self._driver_turn()
+        else:
+            node_id = proc.node.id if proc.node is not None else 0
+        w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error,
+                    watch=unique if proc is None and num < len(entries) else None)
+        if w.satisfied():
+            w.close()
+            return w
+        try:
+            self.wait_until(w, timeout)
+        finally:
+            w.close()
+        return w
+
+    def wait_until(self, w: Any, timeout: float | None) -> None:
+        """The one way to wait in the simulation: until `w.poll()` is true, or `timeout`
+        virtual seconds have passed. The driver, outside the simulation, runs the
+        event loop meanwhile (`_drive`); a simulated worker suspends its process
+        instead, lending its CPU back, until whoever satisfies `w` wakes it
+        (`sim.wake(w.proc, ...)`) or the timeout calls `w.timeout()` (`_block`).
+        `_Waiter` (objects) and `WaitList` (a driver's wait loop) are such `w`s."""
+        proc = getattr(getcurrent(), "proc", None)
+        if proc is None:
+            self._drive(w, timeout)
+        elif timeout is None or timeout > 0:
+            self._block(proc, w, timeout)
+
+    def drive_until_done(self, e: ObjectEntry) -> None:
+        """The driver's `get` of one pending object, short: run events until it
+        is ready or failed. Stalls and fetches are left to `wait_for`.
+
+        A fast case of `wait_for` (the commonest call of all, `ray.get(f.remote())`
+        in a loop): no waiter, no callback on the object, and the loop checks the
+        object's state without a Python call per event (`EventLoop.run_while`).
+        With no callback on its result, the worker that made it may also hand its
+        CPU straight to the next queued task (`Workers._pass_on`). It stops at the
+        same event as `wait_for` would, and anything else (a timeout, an object
+        on another node, a stall) goes on through `wait_for`, so results and
+        timelines are the same either way."""
+        self._driver_turn()
+        self.sim.loop.run_while(e, "state", PENDING)
+
+    def drive_all(self, entries: list[ObjectEntry]) -> bool:
+        """The driver's `get` of a list on a one-node cluster, short: run events
+        until every object is ready (True) or one failed, following the list
+        instead of subscribing to each object (on one node nothing needs
+        fetching). It stops where `wait_for` would; a failure, a stall or a
+        lost object is left to it (False).
+
+        A fast case of `wait_for` (`ray.get([f.remote() for ...])`, Ray's "tasks
+        async" row): no callback on each object, so each finishing worker can
+        hand its CPU straight on (`Workers._pass_on`); a failure is noticed from
+        `CHANGES.failures`, the count every failed object bumps."""
+        states = list(map(_state, entries))
+        if FAILED in states or LOST in states:
+            return False
+        if PENDING in states:
+            self._driver_turn()
+            loop, changes = self.sim.loop, CHANGES
+            for e in entries:
+                while e.state is PENDING:
+                    failures = changes.failures
+                    if not loop.run_until(lambda e=e, n=failures: e.state is not PENDING or changes.failures != n):
+                        return False  # nothing left to run
+                    if changes.failures != failures and FAILED in map(_state, entries):
+                        return False  # one of them failed (get raises the first in the list)
+        return list(map(_state, entries)).count(READY) == len(entries)  # (lost meanwhile: not all)
+
+    def _driver_turn(self) -> None:
+        """Before the driver runs the loop: a GC checkpoint, and the end of a wait loop it left."""
+        work = self.work_done()
+        if work >= gc_policy.frozen_at + 1024:
+            gc_policy.checkpoint(work)
+        if self.wait_list is not None and CHANGES.longer_than(10_000):  # the driver left its wait loop
+            self.wait_list = None
+            CHANGES.stop()
+
+    def drive(self, w: Any, timeout: float | None) -> None:
+        """The driver waits until `w.poll()` (or the timeout): `wait_until`, after its turn."""
+        self._driver_turn()
+        self.wait_until(w, timeout)
+
+    def _drive(self, w: Any, timeout: float | None) -> None:
+        loop = self.sim.loop
+        deadline = None if timeout is None else loop.now() + timeout
+        while True:
+            if loop.run_until(w.poll, deadline):
+                return
+            if loop.next_time() is not None:  # more to do, but after the deadline
+                loop.clock.advance_to(deadline)
+                return
+            if deadline is not None:  # Ray would wait out the timeout; so do we
+                loop.clock.advance_to(deadline)
+                return
+            if self._resolve_stall():  # an unbounded wait: fail what can never run
+                continue
+            raise SimulationDeadlockError(self.explain_stall())
+
+    def _block(self, proc: Process, w: Any, timeout: float | None) -> None:
+        task: Task | None = proc.context
+        ns = task.node if task is not None else None
+        # A task blocked in get/wait lends its CPU back, as Ray does, so the
+        # tasks it waits for can run even on a full node.
+        lend = task is not None and task.kind == "task" and ns is not None and task.hold.get("CPU", 0) > 0
+        if lend:
+            task.released_cpu = True
+            ns.release({"CPU": task.hold["CPU"]})
+            self.dispatch(ns)
+        w.proc = proc
+        timer = self.sim.loop.call_later(timeout, w.timeout) if timeout is not None else None
+        self.blocked[proc] = w
+        try:
+            self.sim.block(("wait", w))
+        finally:
+            self.blocked.pop(proc, None)
+            if timer is not None:
+                timer.cancel()
+            if lend and task.released_cpu and ns.alive and task.node is ns:
+                task.released_cpu = False
+                ns.acquire({"CPU": task.hold["CPU"]})
+
+    # -- the driver's and a worker's get and wait -------------------------------------------
+    def get_one(self, ref: ObjectRef, timeout: float | None) -> Any:
+        """`ray.get(ref)`: its value, or its error raised."""
+        e = ref._entry or self.entry(ref)
+        if e.state is PENDING and timeout is None and getattr(getcurrent(), "proc", None) is None:
+            self.drive_until_done(e)  # the driver waits for one result: run the loop, no waiter
+        if e.state is READY and e.value.nbytes < INLINE_THRESHOLD:
+            return deserialize(e.value)
+        if not self.wait_for([e], 1, timeout, fetch_local=True, stop_on_error=True).satisfied():
+            raise GetTimeoutError("Get timed out: some object(s) not ready.")
+        return value_of(e)
+
+    def get_list(self, refs: list[ObjectRef], timeout: float | None) -> list:
+        """`ray.get(refs)`: their values, or the first error in list order raised."""
+        entries = [r._entry or self.entry(r) for r in refs]
+        # The driver on one node (where ready means here): run the loop, no waiter.
+        done = (timeout is None and len(self.nodes) == 1 and getattr(getcurrent(), "proc", None) is None
+                and self.drive_all(entries))
+        deadline = None if timeout is None else self.clock.time + timeout
+        waiting = entries
+        while not done:
+            left = None if deadline is None else max(0.0, deadline - self.clock.time)
+            w = self.wait_for(waiting, len(waiting), left, fetch_local=True, stop_on_error=True)
+            if not w.satisfied():
+                raise GetTimeoutError("Get timed out: some object(s) not ready.")
+            if w.failed:  # raise the first error in list order, as Ray does
+                for e in entries:
+                    if e.state is FAILED:
+                        value_of(e)
+            done = list(map(_state, entries)).count(READY) == len(entries)  # (C speed)
+            # If not: counted early, then lost with a node (or its rebuild failed) while
+            # the rest ran. Wait for those again, which rebuilds them or raises.
+            waiting = [e for e in entries if e.state is not READY]
+        return [deserialize(e.value) for e in entries]
+
+    def wait(self, object_refs: list[ObjectRef], num_returns: int, timeout: float | None,
+             fetch_local: bool) -> tuple[list[ObjectRef], list[ObjectRef]]:
+        """`ray.wait` on a non-empty list: the first `num_returns` available, in list order, and the rest."""
+        driver = getattr(getcurrent(), "proc", None) is None
+        memo = self.wait_list
+        if driver and memo is not None:
+            self.wait_list = None  # back only if this call leaves it consistent
+            if 0 < num_returns <= len(object_refs) and memo.rt is self and object_refs == memo.refs:
+                # The list the last call returned: its refs and their uniqueness are checked already.
+                start = self.clock.time
+                try:
+                    out = memo.wait(object_refs, num_returns, timeout, fetch_local)
+                except BaseException:
+                    CHANGES.stop()
+                    raise
+                if out is not None:
+                    self.wait_list = memo
+                    return out
+                if timeout is not None:  # what is left of it, for the long way
+                    timeout = max(0.0, start + timeout - self.clock.time)
+            CHANGES.stop()
+        # wait is called in loops over long lists: each check below is one C-speed pass.
+        try:
+            entries = list(map(_entry_of, object_refs))
+        except AttributeError:
+            entries = None
+        if entries is None:
+            for r in object_refs:
+                if not isinstance(r, ObjectRef):
+                    raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
+                                    f"got list containing {type(r)}")
+        unique = set(entries)
+        if None in unique:  # refs rebuilt from their id (e.g. unpickled): look them up
+            entries = [r._entry or self.entry(r) for r in object_refs]
+            unique = set(entries)
+        if len(unique) != len(entries):  # one entry per object id
+            raise ValueError("Wait requires a list of unique ray_waitables.")
+        if num_returns <= 0:
+            raise ValueError("Invalid number of objects to return %d." % num_returns)
+        if num_returns > len(object_refs):
+            raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
+                             "to ray.wait.")
+        w = self.wait_for(entries, num_returns, timeout, fetch_local=fetch_local, stop_on_error=False,
+                          unique=unique)
+        # The first num_returns available ones, in input order; the rest keep their order.
+        picked, available = [], w.available
+        for i, e in enumerate(entries):
+            if available(e):
+                picked.append(i)
+                if len(picked) == num_returns:
+                    break
+        if not picked:
+            rest, rest_entries = list(object_refs), entries
+        else:
+            last, taken = picked[-1], set(picked)
+            rest = [r for i, r in enumerate(object_refs[:last + 1]) if i not in taken]
+            rest.extend(object_refs[last + 1:])
+            rest_entries = [e for i, e in enumerate(entries[:last + 1]) if i not in taken]
+            rest_entries.extend(entries[last + 1:])
+        if driver and len(rest) >= MIN_LENGTH and not any(map(_remote_ready, rest_entries)):
+            # Likely called again on `rest`: remember it (unless the long way has fetches to
+            # decide: big objects ready on other nodes).
+            self.wait_list = WaitList(self, rest, rest_entries)
+        return [object_refs[i] for i in picked], rest
+
+
+_entry_of = operator.attrgetter("_entry")
+
+
+def _remote_ready(e: ObjectEntry) -> bool:
+    return e.state is READY and e.value.nbytes >= INLINE_THRESHOLD and 0 not in e.locations

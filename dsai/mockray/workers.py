@@ -1,0 +1,263 @@
+"""Workers: the simulated processes that run tasks and actor calls, reused from one task to the next.
+
+A task runs in a worker process on its node (`start`, `_launch`); the
+function runs inside it (`_execute`: arguments in, serialized results out),
+and a blocking call inside it (`get`, `wait`, `sleep`) suspends only that
+process. As a Ray worker is reused, a task's worker that finishes takes the
+next queued task that fits its node (`_work`, `_pass_on`) without a new
+process and a trip through the event queue; an actor that runs one call at a
+time keeps one serving worker that runs its calls back to back and waits for
+the next (`serve_start`, `_serve`). Every attempt's end is booked by
+completion.py (`_end`; or `_record` and `_succeed` when a reused worker
+books its successful task before deciding what to do with its resources).
+
+Part of `Runtime` (runtime.py): this mixin reads `sim`, `clock` and `sched`,
+and calls `dispatch` (submission.py) and the booking in completion.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from dsai.mockray.object_ref import FAILED
+from dsai.mockray.scheduler import NodeState
+from dsai.mockray.serialization import SCALARS, Serialized, deserialize, serialize, serialize_scalar
+from dsai.mockray.task import Task, unpack_args
+from dsai.sim.process import Killed, Process, current_process, suspend
+
+__all__ = ["Workers", "REUSE_LIMIT"]
+
+REUSE_LIMIT = 64  # tasks (or calls) a worker runs back to back before the event loop gets a turn
+
+
+class Workers:
+    """Worker processes: start one for a task, run the function, reuse it for the next."""
+
+    def start(self, task: Task) -> None:
+        ns = task.node
+        self._begin(task)
+        if task.kind == "task":
+            task.worker = ns.take_worker()
+            self._launch(task, self._work, ([task],), self._on_exit)
+            return
+        if task.kind == "actor_creation":
+            task.actor.placed(task)
+        self._launch(task, self._execute, (task,), self._on_exit)
+
+    def _launch(self, task: Task, fn: Callable[..., Any], args: tuple, on_exit: Callable[[Process], Any],
+                now: bool = True) -> Process:
+        """Run `fn(*args)` in a new worker process for `task` (at once if `now`
+        and the caller is a plain loop event, else as the next event)."""
+        task.proc = proc = self.sim.spawn(fn, *args, name=task.name, node=task.node.node, on_exit=on_exit,
+                                          start=now, context=task)
+        return proc
+
+    def _begin(self, task: Task) -> None:
+        """A new attempt of `task` starts running now."""
+        task.state = "running"
+        task.attempt += 1
+        task.start = self.clock.time
+
+    def serve_start(self, task: Task) -> None:
+        self._begin(task)
+        actor = task.actor
+        idle = actor.idle
+        if idle is not None:  # its worker waits for a call (see _serve): hand it this one
+            actor.idle = None
+            actor.server = task.proc = idle
+            idle.context, idle.name = task, task.name
+            self.sim.loop.call_soon(self.sim.resume, idle, task)
+            return
+        # Started as the next event, never at once: the actor must know its server
+        # before the server runs (a call that ends at once pumps the mailbox).
+        actor.server = self._launch(task, self._serve, (actor, [task]), self._served, now=False)
+
+    def _serve(self, actor: Any, first: list[Task]) -> None:
+        """The worker of an actor with max_concurrency=1: runs its calls back to back while
+        the next one is ready, without a new process (and a trip through the event
+        queue) for each; a call that blocks blocks the worker, as it would anyway.
+        With nothing left to run it waits for the next call (`serve_start` wakes
+        it), as Ray's actor worker does, rather than end and be launched again."""
+        task = first.pop()  # (a list the call's arguments keep: the first call must not live as long as the worker)
+        proc = current_process()  # (task.proc is set once the start returns)
+        left = REUSE_LIMIT
+        here = actor.node.node.id  # (a call never outlives its actor's node: its death kills this process)
+        while True:
+            try:
+                results, error = self._execute(task), None
+            except Killed:
+                raise  # the worker died: whoever killed it deals with the call
+            except BaseException as e:  # the call's own error: the actor carries on
+                results, error = None, e
+            task.proc = proc.context = None
+            if error is None and task.num_returns == 1 and task.caller_node == here:
+                actor.running.pop(task.seq, None)
+                self._record(task, here, "ok")
+                self._succeed(task, results, actor.node)
+                if actor.mailbox and actor.server is None:
+                    actor.pump()
+            else:
+                self._end(task, proc, False, results, error)
+            results = error = None  # (not kept alive while the next call runs, or none comes)
+            # A cancelled call was interrupted where it blocked: the event that
+            # would have resumed it (a sleep's end, a wake) may still come, so
+            # this process must not run anything else.
+            left = 0 if task.cancel_requested else left - 1
+            task = actor.next_call() if left > 0 else None
+            if task is None:
+                if left <= 0 or actor.mailbox or actor.state != "ALIVE" or actor.kill_pending:
+                    return  # (_served starts the next call in a new process, if one waits)
+                actor.server, actor.idle = None, proc
+                task = suspend(("idle", actor))  # the next call, begun (or Killed: see ActorState.crash)
+                left = REUSE_LIMIT
+                continue
+            self._begin(task)
+            task.proc, proc.context, proc.name = proc, task, task.name
+
+    def _served(self, proc: Process) -> None:
+        actor = proc.fn_args[0]
+        if actor.server is proc:
+            actor.server = None
+        if proc.context is not None:  # killed in the middle of a call
+            self._on_exit(proc)
+        elif actor.mailbox:
+            actor.pump()
+
+    def _execute(self, task: Task) -> list[Serialized]:
+        """Runs inside the simulated worker: arguments in, serialized results out."""
+        actor = task.actor
+        fn = task.fn if task.method is None else getattr(actor.instance, task.method)
+        if task.args_blob is None:  # no arguments: the common case in fan-outs
+            result = fn()
+        else:
+            for e in task.arg_entries:
+                if e.state is FAILED:  # lost after the task was queued, and not rebuilt
+                    raise e.error
+            values = [deserialize(e.value) for e in task.arg_entries]
+            args, kwargs = unpack_args(task.args_blob, values)
+            result = fn(*args, **kwargs)
+        if actor is not None and actor.is_async and _is_coroutine(result):
+            result = _run_coroutine(result)
+        n = task.num_returns
+        if n == 1:
+            t = type(result)
+            if t in SCALARS:  # (None included: the common fire-and-forget result)
+                return [serialize_scalar(result, t)]
+            return [serialize(result, f"the return value of {task.name}")]
+        if n == 0:
+            return []
+        try:
+            parts = list(result)
+        except TypeError:
+            parts = None
+        if parts is None:
+            raise ValueError(f"Task {task.name} has num_returns={n} but returned a non-iterable "
+                             f"{type(result).__name__}; return a tuple of exactly {n} values.")
+        if len(parts) != n:
+            raise ValueError(f"Task returned {len(parts)} objects, but num_returns={n}.")
+        return [serialize(p, f"a return value of {task.name}") for p in parts]
+
+    def _on_exit(self, proc: Process) -> None:
+        """A worker process ended: book what it was running (nothing, if it
+        booked its last task or call itself: see `_work` and `_serve`)."""
+        task: Task = proc.context
+        if task is None:
+            return
+        task.proc = proc.context = None  # the process is done; let it go
+        ns = self._end(task, proc, proc.killed, proc.result, proc.error)
+        if ns is not None:
+            self.dispatch(ns)
+
+    def _work(self, first: list[Task]) -> None:
+        """A task's worker process. When its task ends it takes the next task
+        queued for its node, if that fits now with its arguments at hand, and
+        runs it too, as a Ray worker is reused: no new process and no trip
+        through the event queue per task. After REUSE_LIMIT tasks in a row it
+        lets the event loop run (a driver whose objects are ready resumes even
+        if zero-time tasks keep coming)."""
+        task = first.pop()  # (a list the call's arguments keep: the first task must not live as long as the worker)
+        proc = current_process()  # (task.proc is set once the start returns)
+        left = REUSE_LIMIT
+        while True:
+            try:
+                results, error = self._execute(task), None
+            except Killed:
+                raise  # the worker died: whoever killed it deals with the task
+            except BaseException as e:  # the task's own error: the worker carries on
+                results, error = None, e
+            task.proc = proc.context = None
+            ns = task.node
+            here = ns.node.id
+            left = 0 if task.cancel_requested else left - 1  # (see _serve)
+            if error is None and task.num_returns == 1 and task.caller_node == here and not task.released_cpu:
+                ns.running.pop(task.seq, None)
+                task.node = None
+                if left > 0 and task.returns[0].callbacks is None:
+                    # Nothing reacts at once to its result (no task waits for it as an
+                    # argument), so it is booked before its resources are released,
+                    # and they may go straight to the next task.
+                    self._record(task, here, "ok")
+                    self._succeed(task, results, ns)
+                    results = None  # (not kept alive while the next task runs)
+                    task = self._pass_on(ns, task)
+                    if task is None:
+                        return
+                    task.proc, proc.context, proc.name = proc, task, task.name
+                    continue
+                ns.release(task.hold)
+                ns.give_worker(task.worker)
+                self._record(task, here, "ok")
+                self._succeed(task, results, ns)
+            else:
+                ns = self._end(task, proc, False, results, error)
+            results = error = None
+            task = self.dispatch(ns, left > 0)
+            if task is None:
+                return
+            task.proc, proc.context, proc.name = proc, task, task.name
+
+    def _pass_on(self, ns: NodeState, done: Task) -> Task | None:
+        """The next task for the worker of `done`, a task just booked whose resources
+        are not released yet, started; or None. What releasing them and then
+        `dispatch(ns, for_worker=True)` does, without the release and the acquire
+        when the next task takes just those resources and nothing else could fit
+        (the node is settled): the common case of a queue of like tasks."""
+        hold, worker = done.hold, done.worker
+        task = self.sched.take_for(ns, hold) if ns.node.alive else None  # (as if released)
+        if task is not None and task.hold is hold and ns.settled and task.kind == "task" and not task.arg_entries:
+            worker = ns.swap_worker(worker)
+            task.node = ns
+            ns.running[task.seq] = task
+            self._begin(task)
+            task.worker = worker
+            return task
+        ns.release(hold)
+        ns.give_worker(worker)
+        if task is None:
+            return None  # nothing fits even with them: no need to look again
+        self.sched.put_back(task)  # the long way takes it again
+        return self.dispatch(ns, True)
+
+
+def _is_coroutine(x: Any) -> bool:
+    import inspect
+
+    return inspect.iscoroutine(x)
+
+
+def _run_coroutine(coro: Any) -> Any:
+    """Drive a coroutine inside a simulated worker: awaits block the worker's greenlet."""
+    from dsai.sim.process import current_process as cp
+
+    try:
+        while True:
+            yielded = coro.send(None)
+            if yielded is None:  # a bare yield (asyncio.sleep(0)): let others run
+                cp().sim.sleep(0)
+            else:
+                coro.throw(RuntimeError(
+                    f"awaiting {yielded!r} is not supported inside a simulated actor: await "
+                    "ObjectRefs, asyncio.sleep, or asyncio.gather of those"))
+    except StopIteration as stop:
+        return stop.value
+
