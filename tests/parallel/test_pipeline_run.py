@@ -1,0 +1,81 @@
+"""Pipelining on stage actors, measured in the simulator: bubble, stored activations, bytes, exact gradients."""
+
+import numpy as np
+import pytest
+
+from dsai import ray
+from dsai.errors import DeviceOutOfMemoryError, ParallelConfigError
+from dsai.parallel.device import DeviceSpec, start_devices
+from dsai.parallel.layers import forward_backward, mlp
+from dsai.parallel.pipeline import run_pipeline, split_layers
+from dsai.parallel.schedule import theory_peak_activations
+
+WIDTH, BATCH = 512, 256  # micro-batches of 32 x 512 float64 = 128 KiB: real transfers between nodes
+SPEC = DeviceSpec(memory=32 * 2**20, flops=1e9)  # steps of milliseconds: the network is a small part
+
+
+@pytest.fixture(scope="module")
+def model():
+    layers = mlp([WIDTH] * 9, seed=1)  # 8 equal linear layers: balanced stages
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(BATCH, WIDTH)), rng.integers(0, WIDTH, size=BATCH)
+    return layers, x, y, forward_backward(layers, x, y)
+
+
+@pytest.fixture(autouse=True)
+def _shutdown():
+    yield
+    ray.shutdown()
+
+
+@pytest.mark.parametrize("name,p,m,v", [
+    ("naive", 4, 1, 1), ("naive", 2, 4, 1), ("gpipe", 4, 8, 1), ("gpipe", 2, 4, 1),
+    ("1f1b", 4, 8, 1), ("1f1b", 2, 8, 1), ("interleaved", 4, 8, 2), ("interleaved", 2, 4, 4)])
+def test_measured_bubble_peaks_bytes_and_gradient(model, name, p, m, v):
+    layers, x, y, (loss, grads) = model
+    start_devices(p, SPEC)
+    run = run_pipeline(layers, x, y, stages=p, microbatches=m, schedule=name, chunks=v, spec=SPEC)
+    assert abs(run.bubble_fraction - run.theory_bubble_fraction) <= 0.02
+    assert run.peak_activations == theory_peak_activations(name, p, m, v)
+    diff = max(float(np.abs(a - b).max()) for ga, gb in zip(grads, run.grads) for a, b in zip(ga, gb))
+    assert diff <= 1e-10 and abs(run.loss - loss) <= 1e-10
+    # Every micro-batch crosses each of the p*v - 1 cuts twice (activation forward, gradient back).
+    crossings = (p * v - 1) * m * 2
+    payload = crossings * (BATCH // m) * WIDTH * 8
+    assert payload <= run.bytes_between_stages <= payload + 256 * crossings  # + pickle headers
+    assert len(run.steps) == 2 * m * v * p
+
+
+def test_a_model_too_big_for_one_device_fits_on_four(model):
+    layers, x, y, _ = model  # 8 x 2.1 MB of parameters, and as much again of gradients
+    start_devices(1, SPEC)
+    with pytest.raises(DeviceOutOfMemoryError, match="GPU 0 is out of memory: gradients"):
+        run_pipeline(layers, x, y, stages=1, microbatches=8, spec=SPEC)
+    start_devices(4, SPEC)
+    run = run_pipeline(layers, x, y, stages=4, microbatches=8, spec=SPEC)
+    assert all(m["peak"] <= SPEC.memory for m in run.memory)
+    params = sum(m["bytes"]["parameters"] for m in run.memory)
+    assert params == sum(p.nbytes for layer in layers for p in layer.params)
+
+
+def test_adam_state_counts_two_moments_per_parameter(model):
+    layers, x, y, _ = model
+    start_devices(4, DeviceSpec(memory=2**30, flops=1e9))
+    run = run_pipeline(layers, x, y, stages=4, microbatches=4, optimizer="adam",
+                       spec=DeviceSpec(memory=2**30, flops=1e9))
+    for m in run.memory:
+        assert m["bytes"]["optimizer"] == 2 * m["bytes"]["parameters"] == 2 * m["bytes"]["gradients"]
+
+
+def test_bad_input_is_named(model):
+    layers, x, y, _ = model
+    with pytest.raises(ParallelConfigError, match="cannot cut a model of 8 linear layers into 9"):
+        split_layers(layers, 9)
+    with pytest.raises(ParallelConfigError, match="micro-batches"):
+        run_pipeline(layers, x, y, stages=2, microbatches=3)
+    with pytest.raises(ParallelConfigError, match="microbatches must be"):
+        run_pipeline(layers, x, y, stages=2, microbatches=0)
+    with pytest.raises(ParallelConfigError, match="no pipeline split can fit it"):
+        run_pipeline(layers, x, y, stages=2, spec=DeviceSpec(memory=1_000_000))
+    with pytest.raises(ParallelConfigError, match="8 linear layers into 16"):
+        run_pipeline(layers, x, y, stages=4, microbatches=4, schedule="interleaved", chunks=4)
