@@ -27,19 +27,19 @@ import numpy as np
 from dsai.errors import ParallelConfigError
 from dsai.parallel import schedule as sched
 from dsai.parallel.device import DeviceMemory, DeviceSpec, nbytes
-from dsai.parallel.layers import Linear, softmax_cross_entropy
+from dsai.models.layers import Linear, softmax_cross_entropy
 
 __all__ = ["PipelineStage", "PipelineRun", "split_layers", "run_pipeline", "check_fits_one_layer"]
 
 
-def split_layers(layers: Sequence, parts: int) -> list[list]:
-    """Cut `layers` into `parts` consecutive groups of as equal a number of Linear layers as possible.
+def split_layers(layers: Any, parts: int) -> list[list]:
+    """Cut `layers` (a list, or a model's `.layers`) into `parts` consecutive groups of as equal a number of Linear layers as possible.
 
     Each Linear takes the element-wise layers after it along, so a cut never
     separates a linear layer from its activation function.
     """
     blocks: list[list] = []
-    for layer in layers:
+    for layer in getattr(layers, "layers", layers):
         if isinstance(layer, Linear) or not blocks:
             blocks.append([layer])
         else:
@@ -116,14 +116,17 @@ class PipelineStage:
         if s == 0:
             x = self.inputs[mb * self.microbatch:(mb + 1) * self.microbatch]
         layers = self.layers[chunk]
-        self.spec.compute(sum(l.flops(len(x)) for l in layers))
+        self.spec.compute(sum(l.flops_forward(len(x)) for l in layers))
         saved = []
         for layer in layers:
             x, keep = layer.forward(x)
             saved.append(keep)
         if s == self.stages * self.chunks_per_device - 1:
             labels = self.labels[mb * self.microbatch:(mb + 1) * self.microbatch]
-            loss, dlogits = softmax_cross_entropy(x, labels, 1.0 / self.batch)
+            loss, dlogits = softmax_cross_entropy(x, labels)
+            # A micro-batch's share of the batch mean: the micro-batches' gradients add up to the batch's.
+            share = len(labels) / self.batch
+            loss, dlogits = loss * share, dlogits * share
             saved.append(dlogits)
             self.memory.hold("activations", (mb, chunk), saved)
             self.saved[(mb, chunk)] = saved
@@ -138,7 +141,7 @@ class PipelineStage:
         if dy is None:  # the last model stage starts from its loss gradient
             dy = saved.pop()
         layers = self.layers[chunk]
-        self.spec.compute(sum(l.flops(len(dy), backward=True) for l in layers))
+        self.spec.compute(sum(l.flops_backward(len(dy)) for l in layers))
         for i in range(len(layers) - 1, -1, -1):
             dy, grads = layers[i].backward(dy, saved[i])
             for acc, g in zip(self.grads[chunk][i], grads):
@@ -177,7 +180,7 @@ class PipelineRun:
     microbatches: int
     chunks: int
     loss: float
-    grads: list[list[np.ndarray]] = field(repr=False)  # per layer of the unsplit model
+    grad: np.ndarray = field(repr=False)  # flat, in the unsplit model's order (W1, b1, W2, ...)
     memory: list[dict[str, Any]] = field(repr=False)  # per device, DeviceMemory.summary()
     steps: list[sched.Step] | None = field(default=None, repr=False)  # measured spans
     bubble_fraction: float | None = None
@@ -198,18 +201,20 @@ class PipelineRun:
         return [m["peak_count"]["activations"] for m in self.memory]
 
 
-def run_pipeline(layers: Sequence, inputs: np.ndarray, labels: np.ndarray, *, stages: int,
+def run_pipeline(model: Any, inputs: np.ndarray, labels: np.ndarray, *, stages: int,
                  microbatches: int = 1, schedule: str = "gpipe", chunks: int = 1,
                  spec: DeviceSpec | None = None, optimizer: str = "sgd",
                  num_gpus: float = 1) -> PipelineRun:
-    """One training step's forward and backward passes, pipelined over `stages` stage actors.
+    """One training step's forward and backward passes of `model` (a `dsai.models.MLP` or
+    its list of layers), pipelined over `stages` stage actors.
 
     Start the devices first (`dsai.parallel.device.start_devices`). Returns the
-    loss, the gradients (in the unsplit model's layer order) and what was
+    loss, the gradient (the flat vector `MLP.loss_and_grad` gives) and what was
     measured. `num_gpus` per stage can be a fraction where fewer GPUs exist.
     """
     from dsai import course, ray, sim
 
+    layers = list(getattr(model, "layers", model))
     sched.check_layout(schedule, stages, microbatches, chunks)
     spec = spec or DeviceSpec()
     if optimizer not in ("sgd", "adam"):
@@ -255,9 +260,11 @@ def run_pipeline(layers: Sequence, inputs: np.ndarray, labels: np.ndarray, *, st
     after = sim.network_stats() if measure else None
     memory = ray.get([a.memory_summary.remote() for a in actors])
     by_device = ray.get([a.gradients.remote() for a in actors])
-    grads = [g for c in range(stages * chunks) for g in by_device[c % stages][c // stages]]
+    grads = [g for c in range(stages * chunks) for layer in by_device[c % stages][c // stages]
+             for g in layer]
+    flat = np.concatenate([g.ravel() for g in grads]) if grads else np.zeros(0)
 
-    run = PipelineRun(schedule, stages, microbatches, chunks, loss, grads, memory)
+    run = PipelineRun(schedule, stages, microbatches, chunks, loss, flat, memory)
     if measure:
         run.steps = _measured_steps(ray.timeline(), ids, plan, t0)
         start = min(s.start for s in run.steps)

@@ -6,7 +6,7 @@ import pytest
 from dsai import ray
 from dsai.errors import DeviceOutOfMemoryError, ParallelConfigError
 from dsai.parallel.device import DeviceSpec, start_devices
-from dsai.parallel.layers import forward_backward, mlp
+from dsai.models import MLP
 from dsai.parallel.pipeline import run_pipeline, split_layers
 from dsai.parallel.schedule import theory_peak_activations
 
@@ -16,10 +16,10 @@ SPEC = DeviceSpec(memory=32 * 2**20, flops=1e9)  # steps of milliseconds: the ne
 
 @pytest.fixture(scope="module")
 def model():
-    layers = mlp([WIDTH] * 9, seed=1)  # 8 equal linear layers: balanced stages
+    model = MLP([WIDTH] * 9, seed=1)  # 8 equal linear layers: balanced stages
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(BATCH, WIDTH)), rng.integers(0, WIDTH, size=BATCH)
-    return layers, x, y, forward_backward(layers, x, y)
+    return model, x, y, model.loss_and_grad(x, y)
 
 
 @pytest.fixture(autouse=True)
@@ -37,8 +37,7 @@ def test_measured_bubble_peaks_bytes_and_gradient(model, name, p, m, v):
     run = run_pipeline(layers, x, y, stages=p, microbatches=m, schedule=name, chunks=v, spec=SPEC)
     assert abs(run.bubble_fraction - run.theory_bubble_fraction) <= 0.02
     assert run.peak_activations == theory_peak_activations(name, p, m, v)
-    diff = max(float(np.abs(a - b).max()) for ga, gb in zip(grads, run.grads) for a, b in zip(ga, gb))
-    assert diff <= 1e-10 and abs(run.loss - loss) <= 1e-10
+    assert float(np.abs(run.grad - grads).max()) <= 1e-10 and abs(run.loss - loss) <= 1e-10
     # Every micro-batch crosses each of the p*v - 1 cuts twice (activation forward, gradient back).
     crossings = (p * v - 1) * m * 2
     payload = crossings * (BATCH // m) * WIDTH * 8
@@ -55,7 +54,7 @@ def test_a_model_too_big_for_one_device_fits_on_four(model):
     run = run_pipeline(layers, x, y, stages=4, microbatches=8, spec=SPEC)
     assert all(m["peak"] <= SPEC.memory for m in run.memory)
     params = sum(m["bytes"]["parameters"] for m in run.memory)
-    assert params == sum(p.nbytes for layer in layers for p in layer.params)
+    assert params == layers.params.nbytes
 
 
 def test_adam_state_counts_two_moments_per_parameter(model):
@@ -79,3 +78,15 @@ def test_bad_input_is_named(model):
         run_pipeline(layers, x, y, stages=2, spec=DeviceSpec(memory=1_000_000))
     with pytest.raises(ParallelConfigError, match="8 linear layers into 16"):
         run_pipeline(layers, x, y, stages=4, microbatches=4, schedule="interleaved", chunks=4)
+
+
+def test_the_digits_mlp_pipelined_over_three_stages_has_the_unsplit_gradient():
+    from dsai.models import load_digits
+
+    digits = load_digits()
+    model = MLP([64, 32, 32, 10], seed=0)
+    x, y = digits.x_train[:120], digits.y_train[:120]
+    loss, grad = model.loss_and_grad(x, y)
+    start_devices(3)
+    run = run_pipeline(model, x, y, stages=3, microbatches=4, schedule="1f1b")
+    assert float(np.abs(run.grad - grad).max()) <= 1e-10 and abs(run.loss - loss) <= 1e-10
