@@ -226,7 +226,10 @@ def allreduce(group: CollectiveGroup, algorithm: str = "ring", *, shards: int = 
         "ring": lambda: ring_allreduce(group),
         "ps": lambda: ps_allreduce(group, servers, snodes),
     }[algorithm]
-    return _measured(group, algorithm, schedule, snodes)
+    run = _measured(group, algorithm, schedule, snodes)
+    for s in servers:  # a server lives for one all-reduce; the ranks hold the result
+        ray.kill(s)
+    return run
 
 
 def reduce_scatter(group: CollectiveGroup) -> AllReduceRun:

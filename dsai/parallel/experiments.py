@@ -1,0 +1,90 @@
+"""`dsai experiments`: the course's parallelism measurements, each figure beside its theory.
+
+    dsai experiments [--json] [--only SECTION ...]
+
+Each section is one function, `run(progress) -> Section`, in a module of its
+own; it starts the cluster it needs, measures on the simulator, and returns
+rows whose measured columns sit beside their theory columns. It is
+registered by ONE line in `SECTIONS` below ("name": "module:function"), and
+the sections run in that order. `progress("...")` prints a line per
+experiment on stderr. Without ``--json`` the command prints one table per
+section; with it, one JSON object keyed by section name.
+
+Exit status: 0 done; 2 bad arguments (an unknown section). The measurements
+read the simulator's network counters and virtual clock: on real Ray
+(``DSAI_BACKEND=ray``) the command says so and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from typing import Any
+
+from dsai.parallel.report import Section
+
+__all__ = ["SECTIONS", "run_sections", "main"]
+
+# One line per section: name in the JSON output -> "module:function" returning a Section.
+SECTIONS: dict[str, str] = {
+    "allreduce": "dsai.parallel.exp_allreduce:run",
+    "equivalence": "dsai.parallel.exp_equivalence:run",
+}
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def run_sections(names: list[str] | None = None, progress=_progress) -> list[Section]:
+    """Run the named sections (all by default), in registry order."""
+    wanted = list(SECTIONS) if not names else names
+    unknown = [n for n in wanted if n not in SECTIONS]
+    if unknown:
+        raise KeyError(f"unknown section {unknown[0]!r}; sections: {', '.join(SECTIONS)}")
+    out = []
+    for name in SECTIONS:
+        if name in wanted:
+            module, func = SECTIONS[name].split(":")
+            start = time.perf_counter()
+            section = getattr(importlib.import_module(module), func)(progress)
+            progress(f"[{name}] done in {time.perf_counter() - start:.1f} s wall")
+            out.append(section)
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dsai experiments",
+                                description="Measured parallelism experiments, each figure beside its theory.")
+    p.add_argument("--json", action="store_true", help="print one JSON object keyed by section")
+    p.add_argument("--only", nargs="+", metavar="SECTION",
+                   help=f"run only these sections ({', '.join(SECTIONS)})")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from dsai.parallel.placement import simulated
+
+    if not simulated():
+        print("dsai experiments: these measurements read the simulator's network counters and "
+              "virtual clock; run without DSAI_BACKEND=ray", file=sys.stderr)
+        return 2
+    try:
+        sections = run_sections(args.only)
+    except KeyError as e:
+        print(f"dsai experiments: {e.args[0]}", file=sys.stderr)
+        return 2
+    finally:
+        from dsai import ray
+
+        ray.shutdown()
+    if args.json:
+        result: dict[str, Any] = {s.name: s.data for s in sections}
+        print(json.dumps(result, indent=1))
+    else:
+        print("\n\n".join(s.table() for s in sections))
+    return 0
