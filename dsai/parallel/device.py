@@ -144,24 +144,30 @@ class DeviceCluster:
 
 def start_devices(num_devices: int, spec: DeviceSpec | None = None, *, head_cpus: int = 2,
                   network: dict | None = None, seed: int = 0) -> DeviceCluster:
-    """Start Ray with `num_devices` GPUs built to `spec` (shuts down a running cluster first).
+    """Start Ray with `num_devices` GPUs built to `spec`.
 
-    On the simulator every GPU sits on its own node (1 CPU, 1 GPU) beside a head
+    On the simulator (a fresh cluster each time, so runs do not depend on
+    each other) every GPU sits on its own node (1 CPU, 1 GPU) beside a head
     node with `head_cpus` CPUs for the driver; `network` (latency, bandwidth)
-    and `seed` are the simulator's `ray.init` keywords.
+    and `seed` are the simulator's `ray.init` keywords. On real Ray a running
+    cluster with enough GPUs is kept (starting one takes many seconds);
+    otherwise one node with `num_devices` logical GPUs is started.
     """
     from dsai import course, ray
 
     if int(num_devices) != num_devices or num_devices < 1:
         raise ParallelConfigError(f"need at least one device, got num_devices={num_devices!r}")
     spec = spec or DeviceSpec()
-    ray.shutdown()
     if not course.simulated():
-        ray.init(num_cpus=head_cpus + num_devices, num_gpus=num_devices)
+        if not (ray.is_initialized() and ray.cluster_resources().get("GPU", 0) >= num_devices):
+            ray.shutdown()
+            ray.init(num_cpus=head_cpus + num_devices, num_gpus=num_devices)
         return DeviceCluster(int(num_devices), spec, False)
-    from dsai.mockray.cluster_utils import Cluster
+    ray.shutdown()
+    import importlib
 
-    cluster = Cluster()
+    # Ray's own module path (ray.cluster_utils), through the backend `from dsai import ray` chose.
+    cluster = importlib.import_module(ray.__name__ + ".cluster_utils").Cluster()
     cluster.add_node(num_cpus=head_cpus)
     for _ in range(int(num_devices)):
         cluster.add_node(num_cpus=1, num_gpus=1)

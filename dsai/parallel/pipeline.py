@@ -204,13 +204,16 @@ class PipelineRun:
 def run_pipeline(model: Any, inputs: np.ndarray, labels: np.ndarray, *, stages: int,
                  microbatches: int = 1, schedule: str = "gpipe", chunks: int = 1,
                  spec: DeviceSpec | None = None, optimizer: str = "sgd",
-                 num_gpus: float = 1) -> PipelineRun:
+                 num_gpus: float = 1, order: list[list] | None = None) -> PipelineRun:
     """One training step's forward and backward passes of `model` (a `dsai.models.MLP` or
     its list of layers), pipelined over `stages` stage actors.
 
     Start the devices first (`dsai.parallel.device.start_devices`). Returns the
     loss, the gradient (the flat vector `MLP.loss_and_grad` gives) and what was
     measured. `num_gpus` per stage can be a fraction where fewer GPUs exist.
+    `order` replaces the schedule's steps with your own: one list per device of
+    ("F" or "B", micro-batch[, chunk]) in the order that device runs them
+    (`schedule` still names the formula the run is compared with).
     """
     from dsai import course, ray, sim
 
@@ -227,7 +230,8 @@ def run_pipeline(model: Any, inputs: np.ndarray, labels: np.ndarray, *, stages: 
                                   f"micro-batches: pick microbatches dividing {batch}")
     check_fits_one_layer(layers, spec)
     parts = split_layers(layers, stages * chunks)  # model stage s = chunk * stages + device
-    plan = sched.schedule(schedule, stages, microbatches, chunks)
+    plan = sched.schedule(schedule, stages, microbatches, chunks) if order is None else \
+        sched.check_order(order, stages, microbatches, chunks)
     order = sched.simulate(plan, chunks=chunks)  # a submission order that respects dependencies
 
     Stage = _stage_class().options(num_gpus=num_gpus)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from dsai.errors import ParallelConfigError
 
-__all__ = ["Op", "SCHEDULES", "schedule", "check_layout", "dependencies", "simulate", "Step",
+__all__ = ["Op", "SCHEDULES", "schedule", "check_layout", "check_order", "dependencies", "simulate", "Step",
            "bubble_of", "theory_bubble", "megatron_bubble", "theory_peak_activations"]
 
 SCHEDULES = ("naive", "gpipe", "1f1b", "interleaved")
@@ -94,6 +94,28 @@ def _one_f_one_b(n: int, warmup: int, fwd, bwd) -> list[Op]:
         ops += [fwd(warmup + k), bwd(k)]
     ops += [bwd(k) for k in range(n - warmup, n)]  # cool-down
     return ops
+
+
+def check_order(order: list[list], stages: int, microbatches: int, chunks: int = 1) -> list[list[Op]]:
+    """A hand-written schedule as `Op`s, if every device runs each of its steps exactly once."""
+    if len(order) != stages:
+        raise ParallelConfigError(f"the order lists {len(order)} devices, the pipeline has {stages}: "
+                                  "give one list of steps per device")
+    want = sorted(Op(k, i, c) for k in "FB" for i in range(microbatches) for c in range(chunks))
+    out = []
+    for d, steps in enumerate(order):
+        ops = []
+        for step in steps:
+            kind, mb, *rest = tuple(step)
+            ops.append(Op(str(kind).upper(), int(mb), int(rest[0]) if rest else 0))
+        if sorted(ops) != want:
+            missing = sorted(set(want) - set(ops))
+            extra = sorted(op for op in set(ops) if ops.count(op) > 1 or op not in want)
+            raise ParallelConfigError(
+                f"device {d} must run each forward and each backward of micro-batches 0..{microbatches - 1} "
+                f"exactly once; missing {missing[:4]}, repeated or unknown {extra[:4]}")
+        out.append(ops)
+    return out
 
 
 def dependencies(op: Op, device: int, stages: int, chunks: int) -> list[tuple[int, Op]]:

@@ -179,8 +179,9 @@ def run_tensor_parallel(block: Sequence, x: np.ndarray, dz: np.ndarray, degree: 
     spec = spec or DeviceSpec()
     nodes = worker_nodes()
     nodes = [nodes[i % len(nodes)] for i in range(degree)]
-    Shard = _shard_class().options(num_gpus=num_gpus)
-    shards = [Shard.options(**pin(n)).remote(i, spec) for i, n in enumerate(nodes)]
+    # One options call: real Ray's options() result has no .options() of its own.
+    shards = [_shard_class().options(num_gpus=num_gpus, **pin(n)).remote(i, spec)
+              for i, n in enumerate(nodes)]
     A, a, B = split_columns(first.W, degree), np.split(first.b, degree), split_rows(second.W, degree)
     ray.get([s.load.remote(A[i], a[i], B[i], second.b if i == 0 else None)
              for i, s in enumerate(shards)])

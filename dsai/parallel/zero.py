@@ -174,9 +174,9 @@ def run_zero(sizes: list[int], x: np.ndarray, y: np.ndarray, *, devices: int, st
     spec = spec or DeviceSpec()
     nodes = worker_nodes()
     nodes = [nodes[i % len(nodes)] for i in range(devices)]
-    Worker = _worker_class().options(num_gpus=num_gpus)
-    workers = [Worker.options(**pin(n)).remote(i, devices, stage, list(sizes), seed, spec)
-               for i, n in enumerate(nodes)]
+    # One options call: real Ray's options() result has no .options() of its own.
+    workers = [_worker_class().options(num_gpus=num_gpus, **pin(n))
+               .remote(i, devices, stage, list(sizes), seed, spec) for i, n in enumerate(nodes)]
     per = len(x) // devices
     ray.get([w.load_data.remote(x[i * per:(i + 1) * per], y[i * per:(i + 1) * per], 1 / devices)
              for i, w in enumerate(workers)])

@@ -90,3 +90,14 @@ def test_the_digits_mlp_pipelined_over_three_stages_has_the_unsplit_gradient():
     start_devices(3)
     run = run_pipeline(model, x, y, stages=3, microbatches=4, schedule="1f1b")
     assert float(np.abs(run.grad - grad).max()) <= 1e-10 and abs(run.loss - loss) <= 1e-10
+
+
+def test_a_hand_written_order_runs_and_is_measured(model):
+    layers, x, y, (loss, grads) = model
+    start_devices(2, SPEC)
+    order = [[("F", 0), ("F", 1), ("B", 0), ("B", 1)], [("F", 0), ("B", 0), ("F", 1), ("B", 1)]]
+    run = run_pipeline(layers, x, y, stages=2, microbatches=2, schedule="1f1b", order=order, spec=SPEC)
+    assert run.peak_activations == [2, 1]
+    assert abs(run.bubble_fraction - run.theory_bubble_fraction) <= 0.02
+    with pytest.raises(ParallelConfigError, match="deadlocks"):
+        run_pipeline(layers, x, y, stages=2, microbatches=2, order=[order[0], order[0][::-1]], spec=SPEC)

@@ -61,3 +61,12 @@ def test_an_impossible_order_is_a_deadlock_error():
 def test_bad_layouts_name_the_value_and_the_fix(args, match):
     with pytest.raises(ParallelConfigError, match=match):
         S.schedule(*args)
+
+
+def test_a_hand_written_order_is_checked():
+    order = [[("F", 0), ("B", 0), ("F", 1), ("B", 1)]] * 2
+    assert S.check_order(order, 2, 2) == [[S.Op("F", 0), S.Op("B", 0), S.Op("F", 1), S.Op("B", 1)]] * 2
+    with pytest.raises(ParallelConfigError, match="missing \\[B1\\]"):
+        S.check_order([[("F", 0), ("B", 0), ("F", 1)]] * 2, 2, 2)
+    with pytest.raises(ParallelConfigError, match="3 devices"):
+        S.check_order(order + order[:1], 2, 2)
