@@ -90,7 +90,8 @@ class DeviceMemory:
         old = self._held[category].get(key, 0)
         if self.used - old + size > self.capacity:
             raise DeviceOutOfMemoryError(self.name, size, self.capacity - self.used + old,
-                                         self.capacity, f"{category} {key!r}")
+                                         self.capacity,
+                                         f"{category} of {key}" if isinstance(key, str) else f"{category} {key!r}")
         self._held[category][key] = size
         self.used += size - old
         self.peak = max(self.peak, self.used)

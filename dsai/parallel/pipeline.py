@@ -93,17 +93,22 @@ class PipelineStage:
     def _model_stage(self, chunk: int) -> int:
         return chunk * self.stages + self.device
 
+    def _name(self, chunk: int, mb: int | None = None) -> str:
+        """How the ledger (and an out-of-memory error) names what it holds."""
+        where = f"model stage {self._model_stage(chunk)}"
+        return where if mb is None else f"micro-batch {mb} at {where}"
+
     def load(self, chunks: dict[int, list], optimizer: str, inputs: np.ndarray | None,
              labels: np.ndarray | None, batch: int, microbatches: int) -> str | None:
         """Place the chunks' parameters, zeroed gradients and (Adam) moments on the device."""
         for c, layers in sorted(chunks.items()):
-            self.memory.hold("parameters", c, [l.params for l in layers])
+            self.memory.hold("parameters", self._name(c), [l.params for l in layers])
             self.layers[c] = layers
             self.grads[c] = [[np.zeros_like(p) for p in l.params] for l in layers]
-            self.memory.hold("gradients", c, self.grads[c])
+            self.memory.hold("gradients", self._name(c), self.grads[c])
             if optimizer == "adam":  # first and second moments, one of each per parameter
                 self.optimizer[c] = [[np.zeros_like(p) for p in l.params for _ in (0, 1)] for l in layers]
-                self.memory.hold("optimizer", c, self.optimizer[c])
+                self.memory.hold("optimizer", self._name(c), self.optimizer[c])
         # The batch itself is data the input pipeline feeds, not model state: not in the ledger.
         self.inputs, self.labels = inputs, labels
         self.batch, self.microbatch = batch, batch // microbatches
@@ -128,10 +133,10 @@ class PipelineStage:
             share = len(labels) / self.batch
             loss, dlogits = loss * share, dlogits * share
             saved.append(dlogits)
-            self.memory.hold("activations", (mb, chunk), saved)
+            self.memory.hold("activations", self._name(chunk, mb), saved)
             self.saved[(mb, chunk)] = saved
             return loss
-        self.memory.hold("activations", (mb, chunk), saved)
+        self.memory.hold("activations", self._name(chunk, mb), saved)
         self.saved[(mb, chunk)] = saved
         return x
 
@@ -146,7 +151,7 @@ class PipelineStage:
             dy, grads = layers[i].backward(dy, saved[i])
             for acc, g in zip(self.grads[chunk][i], grads):
                 acc += g  # accumulate over micro-batches, in place: no new bytes
-        self.memory.drop("activations", (mb, chunk))
+        self.memory.drop("activations", self._name(chunk, mb))
         return None if s == 0 else dy
 
     def gradients(self) -> dict[int, list[list[np.ndarray]]]:

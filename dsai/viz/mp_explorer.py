@@ -78,8 +78,13 @@ def render_memory(parameters: float = 7.5e9, devices: int = 64, stage: int = 3,
 
 def model_parallel_explorer(schedule: str = "1f1b", stages: int = 4, microbatches: int = 8,
                             chunks: int = 2, parameters_b: float = 7.5, devices: int = 64,
-                            stage: int = 3) -> Any:
-    """Two panels: a pipeline schedule (measured) and memory per device (formula), each redrawn on change."""
+                            stage: int = 3, draw_now: bool = True) -> Any:
+    """Two panels: a pipeline schedule (measured) and memory per device (formula), each redrawn on change.
+
+    With `draw_now=False` the panels start empty and draw at the first change
+    (a notebook that shows the default figures itself, so that the saved
+    notebook has them, passes False to avoid drawing them twice).
+    """
     import ipywidgets as w
     from IPython.display import display
 
@@ -116,8 +121,11 @@ def model_parallel_explorer(schedule: str = "1f1b", stages: int = 4, microbatche
         control.observe(on_schedule, names="value")
     for control in (size_w, n_w, stage_w):
         control.observe(on_memory, names="value")
-    on_schedule()
-    on_memory()
+    if draw_now:
+        on_schedule()
+        on_memory()
+    else:
+        pipe_text.value = mem_text.value = "<i>move a control to redraw</i>"
     box = w.VBox([w.HBox([sched_w, p_w]), w.HBox([m_w, v_w]), pipe_text, pipe_out,
                   w.HBox([size_w, n_w, stage_w]), mem_text, mem_out])
     box.redraw_schedule, box.redraw_memory = on_schedule, on_memory  # for tests and notebooks

@@ -74,3 +74,10 @@ def test_explorer_runs_without_a_browser():
     assert "bubble" in box.children[2].value
     box.children[1].children[0].value = 3  # m=3 is not a multiple of p=2: the error is shown
     assert "multiple of 2" in box.children[2].value
+
+
+def test_explorer_can_start_empty():
+    box = model_parallel_explorer(draw_now=False)
+    assert box.children[2].value == "<i>move a control to redraw</i>"
+    box.children[4].children[2].value = 2  # ZeRO-2
+    assert "ZeRO-2" in box.children[5].value
