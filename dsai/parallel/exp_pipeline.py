@@ -1,7 +1,7 @@
 """Experiment: pipeline schedules on stage actors, the measured bubble beside its formula.
 
-An MLP of 8 equal linear layers (512 wide, so every stage does the same
-work) trains one step on a batch of 256, pipelined over p simulated
+An MLP of 8 equal linear layers (128 wide, so every stage does the same
+work) trains one step on a batch of 1,024, pipelined over p simulated
 devices. For each schedule and (p, m[, v]) the row gives the bubble measured
 from `ray.timeline()` (idle stage-time / (stages x makespan)) beside GPipe's
 (p-1)/(m+p-1) (naive: (p-1)/p; interleaved: ((p-1)/v)/(m+(p-1)/v)) and
@@ -25,8 +25,8 @@ from dsai.parallel.report import Column, Progress, Section
 
 __all__ = ["WIDTH", "LAYERS", "BATCH", "SPEC", "CASES", "model_and_batch", "measure", "row", "run"]
 
-WIDTH, LAYERS, BATCH = 512, 8, 256  # micro-batches of 32+ rows x 512 float64 >= 128 KiB: transfers
-SPEC = DeviceSpec(memory=32 * 2**20, flops=1e9)  # a small device: steps of milliseconds, links of 0.2 ms
+WIDTH, LAYERS, BATCH = 128, 8, 1024  # micro-batches of 128+ rows x 128 float64 >= 128 KiB: transfers
+SPEC = DeviceSpec(memory=32 * 2**20, flops=2.5e8)  # a small device: a layer's step 17 ms, a hop 0.2 ms
 # (schedule, stages p, micro-batches m, chunks v): two or more (p, m) pairs per schedule.
 CASES = [("naive", 2, 1, 1), ("naive", 4, 1, 1),
          ("gpipe", 2, 4, 1), ("gpipe", 4, 4, 1), ("gpipe", 4, 8, 1),
@@ -71,7 +71,7 @@ def run(progress: Progress) -> Section:
         progress(f"[pipeline] {r['schedule']} p={r['stages']} m={r['microbatches']} v={r['chunks']}: "
                  f"bubble {r['bubble_fraction']:.4f} (theory {r['theory_bubble_fraction']:.4f})")
     lst = lambda v: " ".join(map(str, v))  # noqa: E731
-    return Section("pipeline", "Pipeline schedules: bubble and stored activations (8 x 512 MLP, batch 256)",
+    return Section("pipeline", "Pipeline schedules: bubble and stored activations (8 x 128 MLP, batch 1,024)",
                    rows, [Column("schedule", "schedule"), Column("stages", "p"),
                           Column("microbatches", "m"), Column("chunks", "v"),
                           Column("bubble_fraction", "bubble", "{:.4f}"),

@@ -237,53 +237,59 @@ def run_pipeline(model: Any, inputs: np.ndarray, labels: np.ndarray, *, stages: 
     parts = split_layers(layers, stages * chunks)  # model stage s = chunk * stages + device
     plan = sched.schedule(schedule, stages, microbatches, chunks) if order is None else \
         sched.check_order(order, stages, microbatches, chunks)
-    order = sched.simulate(plan, chunks=chunks)  # a submission order that respects dependencies
+    submit = sched.simulate(plan, chunks=chunks)  # a submission order that respects dependencies
 
     Stage = _stage_class().options(num_gpus=num_gpus)
     actors = [Stage.remote(d, stages, chunks, spec) for d in range(stages)]
-    last = stages - 1
-    ids = ray.get([a.load.remote({c: parts[c * stages + d] for c in range(chunks)}, optimizer,
-                                 inputs if d == 0 else None, labels if d == last else None,
-                                 batch, microbatches)
-                   for d, a in enumerate(actors)])
-    measure = course.simulated()
-    before = sim.network_stats() if measure else None
-    t0 = sim.now() if measure else 0.0
+    try:
+        last = stages - 1
+        ids = ray.get([a.load.remote({c: parts[c * stages + d] for c in range(chunks)}, optimizer,
+                                     inputs if d == 0 else None, labels if d == last else None,
+                                     batch, microbatches)
+                       for d, a in enumerate(actors)])
+        measure = course.simulated()
+        before = sim.network_stats() if measure else None
+        t0 = sim.now() if measure else 0.0
 
-    refs: dict[tuple[int, sched.Op], Any] = {}
-    losses = []
-    for step in order:
-        d, op = step.device, step.op
-        s = op.chunk * stages + d
-        if op.kind == "F":
-            x = None if s == 0 else refs[((s - 1) % stages, sched.Op("F", op.microbatch, (s - 1) // stages))]
-            refs[(d, op)] = actors[d].forward.remote(op.chunk, op.microbatch, x)
-            if s == stages * chunks - 1:
-                losses.append(refs[(d, op)])
-        else:
-            dy = None if s == stages * chunks - 1 else refs[((s + 1) % stages, sched.Op("B", op.microbatch, (s + 1) // stages))]
-            refs[(d, op)] = actors[d].backward.remote(op.chunk, op.microbatch, dy)
-    firsts = [refs[(0, sched.Op("B", i, 0))] for i in range(microbatches)]
-    ray.get(firsts)  # the pipeline has drained once every micro-batch's backward left stage 0
-    loss = float(sum(ray.get(losses)))
-    after = sim.network_stats() if measure else None
-    memory = ray.get([a.memory_summary.remote() for a in actors])
-    by_device = ray.get([a.gradients.remote() for a in actors])
-    grads = [g for c in range(stages * chunks) for layer in by_device[c % stages][c // stages]
-             for g in layer]
-    flat = np.concatenate([g.ravel() for g in grads]) if grads else np.zeros(0)
+        refs: dict[tuple[int, sched.Op], Any] = {}
+        losses = []
+        for step in submit:
+            d, op = step.device, step.op
+            s = op.chunk * stages + d
+            if op.kind == "F":
+                prev = ((s - 1) % stages, sched.Op("F", op.microbatch, (s - 1) // stages))
+                x = None if s == 0 else refs[prev]
+                refs[(d, op)] = actors[d].forward.remote(op.chunk, op.microbatch, x)
+                if s == stages * chunks - 1:
+                    losses.append(refs[(d, op)])
+            else:
+                nxt = ((s + 1) % stages, sched.Op("B", op.microbatch, (s + 1) // stages))
+                dy = None if s == stages * chunks - 1 else refs[nxt]
+                refs[(d, op)] = actors[d].backward.remote(op.chunk, op.microbatch, dy)
+        # Losses first: a forward that failed (out of memory) passes its error down the stages to
+        # the loss, while the backward after it would only report the activations it never got.
+        loss = float(sum(ray.get(losses)))
+        firsts = [refs[(0, sched.Op("B", i, 0))] for i in range(microbatches)]
+        ray.get(firsts)  # the pipeline has drained once every micro-batch's backward left stage 0
+        after = sim.network_stats() if measure else None
+        memory = ray.get([a.memory_summary.remote() for a in actors])
+        by_device = ray.get([a.gradients.remote() for a in actors])
+        grads = [g for c in range(stages * chunks) for layer in by_device[c % stages][c // stages]
+                 for g in layer]
+        flat = np.concatenate([g.ravel() for g in grads]) if grads else np.zeros(0)
 
-    run = PipelineRun(schedule, stages, microbatches, chunks, loss, flat, memory)
-    if measure:
-        run.steps = _measured_steps(ray.timeline(), ids, plan, t0)
-        start = min(s.start for s in run.steps)
-        run.makespan = max(s.end for s in run.steps) - start
-        run.bubble_fraction = sched.bubble_of(run.steps, stages)
-        heads = {n for n in before if n == "head"}
-        run.bytes_between_stages = sum(after[n]["bytes_received"] - before[n]["bytes_received"]
-                                       for n in after if n not in heads)
-    for a in actors:
-        ray.kill(a)
+        run = PipelineRun(schedule, stages, microbatches, chunks, loss, flat, memory)
+        if measure:
+            run.steps = _measured_steps(ray.timeline(), ids, plan, t0)
+            start = min(s.start for s in run.steps)
+            run.makespan = max(s.end for s in run.steps) - start
+            run.bubble_fraction = sched.bubble_of(run.steps, stages)
+            heads = {n for n in before if n == "head"}
+            run.bytes_between_stages = sum(after[n]["bytes_received"] - before[n]["bytes_received"]
+                                           for n in after if n not in heads)
+    finally:  # a failed step (out of memory) must not leave the devices held
+        for a in actors:
+            ray.kill(a)
     return run
 
 

@@ -182,26 +182,25 @@ def run_tensor_parallel(block: Sequence, x: np.ndarray, dz: np.ndarray, degree: 
     # One options call: real Ray's options() result has no .options() of its own.
     shards = [_shard_class().options(num_gpus=num_gpus, **pin(n)).remote(i, spec)
               for i, n in enumerate(nodes)]
-    A, a, B = split_columns(first.W, degree), np.split(first.b, degree), split_rows(second.W, degree)
-    ray.get([s.load.remote(A[i], a[i], B[i], second.b if i == 0 else None)
-             for i, s in enumerate(shards)])
     group = CollectiveGroup(degree, nodes=nodes)
+    try:
+        A, a, B = split_columns(first.W, degree), np.split(first.b, degree), split_rows(second.W, degree)
+        ray.get([s.load.remote(A[i], a[i], B[i], second.b if i == 0 else None)
+                 for i, s in enumerate(shards)])
+        # Forward: no communication until the partial outputs are summed (one all-reduce).
+        group.load([s.forward.remote(x) for s in shards])
+        forward = allreduce(group, "ring")
+        z = group.values()[0]
+        # Backward: every device gets the whole dz; one all-reduce sums the partial dX.
+        group.load([s.backward.remote(dz) for s in shards])
+        backward = allreduce(group, "ring")
+        dx = group.values()[0]
 
-    # Forward: no communication until the partial outputs are summed (one all-reduce).
-    group.load([s.forward.remote(x) for s in shards])
-    forward = allreduce(group, "ring")
-    z = group.values()[0]
-    # Backward: every device gets the whole dz; one all-reduce sums the partial dX.
-    group.load([s.backward.remote(dz) for s in shards])
-    backward = allreduce(group, "ring")
-    dx = group.values()[0]
-
-    parts = ray.get([s.gradients.remote() for s in shards])
-    grads = [np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts]),
-             np.concatenate([p[2] for p in parts], axis=0), parts[0][3]]
-    memory = ray.get([s.memory_summary.remote() for s in shards])
-    for s in shards:
-        ray.kill(s)
-    for r in group.ranks:
-        ray.kill(r)
+        parts = ray.get([s.gradients.remote() for s in shards])
+        grads = [np.concatenate([p[0] for p in parts], axis=1), np.concatenate([p[1] for p in parts]),
+                 np.concatenate([p[2] for p in parts], axis=0), parts[0][3]]
+        memory = ray.get([s.memory_summary.remote() for s in shards])
+    finally:  # a failed step (out of memory) must not leave the devices held
+        for actor in shards + group.ranks:
+            ray.kill(actor)
     return TensorParallelRun(degree, len(x), second.n_out, z, dx, grads, [forward, backward], memory)

@@ -177,41 +177,43 @@ def run_zero(sizes: list[int], x: np.ndarray, y: np.ndarray, *, devices: int, st
     # One options call: real Ray's options() result has no .options() of its own.
     workers = [_worker_class().options(num_gpus=num_gpus, **pin(n))
                .remote(i, devices, stage, list(sizes), seed, spec) for i, n in enumerate(nodes)]
-    per = len(x) // devices
-    ray.get([w.load_data.remote(x[i * per:(i + 1) * per], y[i * per:(i + 1) * per], 1 / devices)
-             for i, w in enumerate(workers)])
     group = CollectiveGroup(devices, nodes=nodes)
-    runs: list[AllReduceRun] = []
+    try:
+        per = len(x) // devices
+        ray.get([w.load_data.remote(x[i * per:(i + 1) * per], y[i * per:(i + 1) * per], 1 / devices)
+                 for i, w in enumerate(workers)])
+        runs: list[AllReduceRun] = []
 
-    def gathered() -> list:
-        """Stage 3: every worker's shard to every worker (one all-gather); refs on their nodes."""
-        group.load([w.full_params.remote() for w in workers])
-        runs.append(all_gather(group))
-        return [r.value.remote() for r in group.ranks]
-
-    full = gathered() if stage == 3 else [None] * devices
-    losses = [w.forward.remote(g) for w, g in zip(workers, full)]
-    full = gathered() if stage == 3 else [None] * devices
-    group.load([w.backward.remote(g) for w, g in zip(workers, full)])
-    if stage == 0:
-        runs.append(allreduce(group, "ring"))
-        ray.get([w.step_full.remote(r.value.remote()) for w, r in zip(workers, group.ranks)])
-    else:
-        rs = reduce_scatter(group)
-        runs.append(rs)
-        # The reduce-scatter leaves rank i (on worker i's node) the sum of shard i.
-        shards = [w.step_shard.remote(rs.refs[i]) for i, w in enumerate(workers)]
-        if stage < 3:  # stages 1-2 keep full parameters: gather the updated shards
-            group.load(shards)
+        def gathered() -> list:
+            """Stage 3: every worker's shard to every worker (one all-gather); refs on their nodes."""
+            group.load([w.full_params.remote() for w in workers])
             runs.append(all_gather(group))
-            ray.get([w.set_params.remote(r.value.remote()) for w, r in zip(workers, group.ranks)])
+            return [r.value.remote() for r in group.ranks]
+
+        full = gathered() if stage == 3 else [None] * devices
+        losses = [w.forward.remote(g) for w, g in zip(workers, full)]
+        full = gathered() if stage == 3 else [None] * devices
+        group.load([w.backward.remote(g) for w, g in zip(workers, full)])
+        if stage == 0:
+            runs.append(allreduce(group, "ring"))
+            ray.get([w.step_full.remote(r.value.remote()) for w, r in zip(workers, group.ranks)])
         else:
-            ray.get(shards)
-    loss = float(sum(ray.get(losses)))
-    results = ray.get([w.result.remote() for w in workers])
-    params = results[0][0] if stage < 3 else sum(r[0] for r in results)
-    for actor in workers + group.ranks:
-        ray.kill(actor)
+            rs = reduce_scatter(group)
+            runs.append(rs)
+            # The reduce-scatter leaves rank i (on worker i's node) the sum of shard i.
+            shards = [w.step_shard.remote(rs.refs[i]) for i, w in enumerate(workers)]
+            if stage < 3:  # stages 1-2 keep full parameters: gather the updated shards
+                group.load(shards)
+                runs.append(all_gather(group))
+                ray.get([w.set_params.remote(r.value.remote()) for w, r in zip(workers, group.ranks)])
+            else:
+                ray.get(shards)
+        loss = float(sum(ray.get(losses)))
+        results = ray.get([w.result.remote() for w in workers])
+        params = results[0][0] if stage < 3 else sum(r[0] for r in results)
+    finally:  # a failed step (out of memory) must not leave the devices held
+        for actor in workers + group.ranks:
+            ray.kill(actor)
     itemsize = float(params.dtype.itemsize)  # the same for parameters, gradients, Adam's two moments
     precision = Precision(parameters=itemsize, gradients=itemsize, optimizer=2 * itemsize)
     return ZeroRun(stage, devices, int(params.size), precision, loss, params,

@@ -10,8 +10,9 @@ from dsai.models import MLP
 from dsai.parallel.pipeline import run_pipeline, split_layers
 from dsai.parallel.schedule import theory_peak_activations
 
-WIDTH, BATCH = 512, 256  # micro-batches of 32 x 512 float64 = 128 KiB: real transfers between nodes
-SPEC = DeviceSpec(memory=32 * 2**20, flops=1e9)  # steps of milliseconds: the network is a small part
+WIDTH, BATCH = 128, 1024  # micro-batches of 128 x 128 float64 = 128 KiB: real transfers between nodes
+SPEC = DeviceSpec(memory=2**30, flops=2.5e8)  # a layer's step takes 17 ms, a 128 KiB hop 0.2 ms
+SMALL = DeviceSpec(memory=3 * 2**20, flops=2.5e8)  # 3 MiB: the whole model's state does not fit
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +46,17 @@ def test_measured_bubble_peaks_bytes_and_gradient(model, name, p, m, v):
     assert len(run.steps) == 2 * m * v * p
 
 
-def test_a_model_too_big_for_one_device_fits_on_four(model):
-    layers, x, y, _ = model  # 8 x 2.1 MB of parameters, and as much again of gradients
-    start_devices(1, SPEC)
-    with pytest.raises(DeviceOutOfMemoryError, match="GPU 0 is out of memory: gradients"):
-        run_pipeline(layers, x, y, stages=1, microbatches=8, spec=SPEC)
-    start_devices(4, SPEC)
-    run = run_pipeline(layers, x, y, stages=4, microbatches=8, spec=SPEC)
-    assert all(m["peak"] <= SPEC.memory for m in run.memory)
+def test_a_model_too_big_for_one_device_fits_on_four_with_1f1b(model):
+    layers, x, y, _ = model  # 1.06 MB of parameters, as much of gradients, 1.18 MB of activations a micro-batch
+    start_devices(1, SMALL)
+    with pytest.raises(DeviceOutOfMemoryError,
+                       match="GPU 0 is out of memory: activations of micro-batch 0 at model stage 0"):
+        run_pipeline(layers, x, y, stages=1, microbatches=8, spec=SMALL)
+    start_devices(4, SMALL)
+    with pytest.raises(DeviceOutOfMemoryError, match="GPU 3 is out of memory: activations of micro-batch 6"):
+        run_pipeline(layers, x, y, stages=4, microbatches=8, schedule="gpipe", spec=SMALL)  # stores all 8
+    run = run_pipeline(layers, x, y, stages=4, microbatches=8, schedule="1f1b", spec=SMALL)  # at most 4
+    assert all(m["peak"] <= SMALL.memory for m in run.memory)
     params = sum(m["bytes"]["parameters"] for m in run.memory)
     assert params == layers.params.nbytes
 
@@ -75,7 +79,7 @@ def test_bad_input_is_named(model):
     with pytest.raises(ParallelConfigError, match="microbatches must be"):
         run_pipeline(layers, x, y, stages=2, microbatches=0)
     with pytest.raises(ParallelConfigError, match="no pipeline split can fit it"):
-        run_pipeline(layers, x, y, stages=2, spec=DeviceSpec(memory=1_000_000))
+        run_pipeline(layers, x, y, stages=2, spec=DeviceSpec(memory=100_000))
     with pytest.raises(ParallelConfigError, match="8 linear layers into 16"):
         run_pipeline(layers, x, y, stages=4, microbatches=4, schedule="interleaved", chunks=4)
 
