@@ -89,9 +89,9 @@ class DeviceMemory:
         size = nbytes(arrays)
         old = self._held[category].get(key, 0)
         if self.used - old + size > self.capacity:
+            what = f"{category} of {key}" if isinstance(key, str) else f"{category} {key!r}"
             raise DeviceOutOfMemoryError(self.name, size, self.capacity - self.used + old,
-                                         self.capacity,
-                                         f"{category} of {key}" if isinstance(key, str) else f"{category} {key!r}")
+                                         self.capacity, what)
         self._held[category][key] = size
         self.used += size - old
         self.peak = max(self.peak, self.used)

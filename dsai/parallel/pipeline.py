@@ -33,7 +33,8 @@ __all__ = ["PipelineStage", "PipelineRun", "split_layers", "run_pipeline", "chec
 
 
 def split_layers(layers: Any, parts: int) -> list[list]:
-    """Cut `layers` (a list, or a model's `.layers`) into `parts` consecutive groups of as equal a number of Linear layers as possible.
+    """Cut `layers` (a list, or a model's `.layers`) into `parts` consecutive groups with
+    as equal a number of Linear layers as possible.
 
     Each Linear takes the element-wise layers after it along, so a cut never
     separates a linear layer from its activation function.

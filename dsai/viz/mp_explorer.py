@@ -68,8 +68,8 @@ def render_memory(parameters: float = 7.5e9, devices: int = 64, stage: int = 3,
     if stage not in ZERO_STAGES:
         raise ParallelConfigError(f"ZeRO stage must be 0 (plain data parallelism), 1, 2 or 3, got {stage!r}")
     bars = zero_bars(parameters, int(devices))
-    fig = plot_memory(bars, title=f"{parameters / 1e9:,.3g}B parameters on {int(devices)} devices (mixed-precision Adam)",
-                      capacity=capacity, highlight=STAGE_NAMES[stage])
+    title = f"{parameters / 1e9:,.3g}B parameters on {int(devices)} devices (mixed-precision Adam)"
+    fig = plot_memory(bars, title=title, capacity=capacity, highlight=STAGE_NAMES[stage])
     info = {"stage": stage, "devices": int(devices), "parameters": parameters,
             "bytes_per_device": zero_total(parameters, int(devices), stage),
             "fits": None if capacity is None else zero_total(parameters, int(devices), stage) <= capacity}
