@@ -23,7 +23,8 @@ import numpy as np
 
 from dsai.errors import DeviceOutOfMemoryError, ParallelConfigError
 
-__all__ = ["DeviceSpec", "DeviceMemory", "DeviceCluster", "start_devices", "CATEGORIES", "nbytes"]
+__all__ = ["DeviceSpec", "DeviceMemory", "DeviceCluster", "start_devices", "current_spec", "CATEGORIES",
+           "nbytes"]
 
 # What a training step keeps on a device, in the order memory figures stack them.
 CATEGORIES = ("parameters", "gradients", "optimizer", "activations")
@@ -143,6 +144,14 @@ class DeviceCluster:
                 f"{self.spec.flops:.3g} FLOP/s; {where})")
 
 
+_started: list[DeviceSpec] = []  # the spec of the cluster start_devices started last
+
+
+def current_spec() -> DeviceSpec:
+    """The devices' spec of the cluster `start_devices` started last (DeviceSpec() before any)."""
+    return _started[-1] if _started else DeviceSpec()
+
+
 def start_devices(num_devices: int, spec: DeviceSpec | None = None, *, head_cpus: int = 2,
                   network: dict | None = None, seed: int = 0) -> DeviceCluster:
     """Start Ray with `num_devices` GPUs built to `spec`.
@@ -159,6 +168,7 @@ def start_devices(num_devices: int, spec: DeviceSpec | None = None, *, head_cpus
     if int(num_devices) != num_devices or num_devices < 1:
         raise ParallelConfigError(f"need at least one device, got num_devices={num_devices!r}")
     spec = spec or DeviceSpec()
+    _started[:] = [spec]  # what runs on this cluster use unless told otherwise
     if not course.simulated():
         if not (ray.is_initialized() and ray.cluster_resources().get("GPU", 0) >= num_devices):
             ray.shutdown()

@@ -26,7 +26,7 @@ import numpy as np
 
 from dsai.errors import ParallelConfigError
 from dsai.parallel import schedule as sched
-from dsai.parallel.device import DeviceMemory, DeviceSpec, nbytes
+from dsai.parallel.device import DeviceMemory, DeviceSpec, current_spec, nbytes
 from dsai.models.layers import Linear, softmax_cross_entropy
 
 __all__ = ["PipelineStage", "PipelineRun", "split_layers", "run_pipeline", "check_fits_one_layer"]
@@ -225,7 +225,7 @@ def run_pipeline(model: Any, inputs: np.ndarray, labels: np.ndarray, *, stages: 
 
     layers = list(getattr(model, "layers", model))
     sched.check_layout(schedule, stages, microbatches, chunks)
-    spec = spec or DeviceSpec()
+    spec = spec or current_spec()  # the spec start_devices gave the cluster
     if optimizer not in ("sgd", "adam"):
         raise ParallelConfigError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
     batch = len(inputs)

@@ -26,7 +26,7 @@ import numpy as np
 from dsai.errors import ParallelConfigError
 from dsai.models.layers import Linear, ReLU
 from dsai.parallel.collectives import AllReduceRun, allreduce
-from dsai.parallel.device import DeviceMemory, DeviceSpec
+from dsai.parallel.device import DeviceMemory, DeviceSpec, current_spec
 from dsai.parallel.group import CollectiveGroup
 from dsai.parallel.placement import pin, worker_nodes
 
@@ -176,7 +176,7 @@ def run_tensor_parallel(block: Sequence, x: np.ndarray, dz: np.ndarray, degree: 
     if x.ndim != 2 or x.shape[1] != first.n_in or dz.shape != (len(x), second.n_out):
         raise ParallelConfigError(f"x must be (batch, {first.n_in}) and dz (batch, {second.n_out}); "
                                   f"got {x.shape} and {dz.shape}")
-    spec = spec or DeviceSpec()
+    spec = spec or current_spec()  # the spec start_devices gave the cluster
     nodes = worker_nodes()
     nodes = [nodes[i % len(nodes)] for i in range(degree)]
     # One options call: real Ray's options() result has no .options() of its own.

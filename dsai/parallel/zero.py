@@ -28,7 +28,7 @@ from dsai.errors import ParallelConfigError
 from dsai.models import MLP
 from dsai.models.layers import softmax_cross_entropy
 from dsai.parallel.collectives import AllReduceRun, all_gather, allreduce, reduce_scatter
-from dsai.parallel.device import DeviceMemory, DeviceSpec
+from dsai.parallel.device import DeviceMemory, DeviceSpec, current_spec
 from dsai.parallel.group import CollectiveGroup, split_bounds
 from dsai.parallel.memory import ZERO_STAGES, Precision
 from dsai.parallel.placement import pin, worker_nodes
@@ -171,7 +171,7 @@ def run_zero(sizes: list[int], x: np.ndarray, y: np.ndarray, *, devices: int, st
     if len(x) % devices:
         raise ParallelConfigError(f"a batch of {len(x)} does not split evenly over {devices} devices: "
                                   f"use a batch that is a multiple of {devices}")
-    spec = spec or DeviceSpec()
+    spec = spec or current_spec()  # the spec start_devices gave the cluster
     nodes = worker_nodes()
     nodes = [nodes[i % len(nodes)] for i in range(devices)]
     # One options call: real Ray's options() result has no .options() of its own.

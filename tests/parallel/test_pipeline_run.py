@@ -105,3 +105,10 @@ def test_a_hand_written_order_runs_and_is_measured(model):
     assert abs(run.bubble_fraction - run.theory_bubble_fraction) <= 0.02
     with pytest.raises(ParallelConfigError, match="deadlocks"):
         run_pipeline(layers, x, y, stages=2, microbatches=2, order=[order[0], order[0][::-1]], spec=SPEC)
+
+
+def test_runs_use_the_spec_the_cluster_was_started_with(model):
+    layers, x, y, _ = model
+    start_devices(1, SMALL)  # no spec passed below: the cluster's devices are SMALL
+    with pytest.raises(DeviceOutOfMemoryError, match="of 3,145,728 bytes"):
+        run_pipeline(layers, x, y, stages=1, microbatches=8)
