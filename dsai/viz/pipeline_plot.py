@@ -2,9 +2,10 @@
 
 `schedule_lanes(steps, stages)` turns measured steps (`PipelineRun.steps`,
 read from `ray.timeline()`) into lanes of bars and idle gaps (a pure
-function); `plot_pipeline(run)` draws them: forwards blue, backwards orange,
-each labelled with its micro-batch (and chunk), and the idle time of each
-stage hatched grey, which is the bubble the title measures.
+function); `plot_pipeline(run)` draws them: forwards blue, backwards orange (odd
+model chunks of an interleaved schedule lighter), each wide enough bar
+labelled with its micro-batch (and chunk), and the idle time of each stage
+hatched grey, which is the bubble the title measures.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class LaneBar:
     end: float
     kind: str  # "F", "B" or "idle"
     label: str  # "3" (micro-batch 3) or "3.1" (micro-batch 3, chunk 1); "" for idle
+    chunk: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def schedule_lanes(steps: Sequence[Any], stages: int) -> list[Lane]:
             if s.start > at + 1e-12:
                 bars.append(LaneBar(at, s.start, "idle", ""))
             label = str(s.op.microbatch) + (f".{s.op.chunk}" if s.op.chunk else "")
-            bars.append(LaneBar(s.start, s.end, s.op.kind, label))
+            bars.append(LaneBar(s.start, s.end, s.op.kind, label, s.op.chunk))
             at = s.end
         if t1 > at + 1e-12:
             bars.append(LaneBar(at, t1, "idle", ""))
@@ -77,20 +79,22 @@ def plot_pipeline(run: Any, *, title: str | None = None, ax: Any = None) -> Any:
     else:
         fig = ax.figure
     t0 = min(s.start for s in steps)
-    labelled = len(steps) <= 160  # beyond that the labels would overlap: bars alone
+    t1 = max(s.end for s in steps)
+    shortest = (t1 - t0) / 45  # a label needs about this much room on a 9-inch axis
     for lane in lanes:
         y = stages - 1 - lane.stage  # stage 0 on top
-        for kind in ("idle", "F", "B"):  # one collection per lane and kind: fast to draw
-            spans = [((b.start - t0) * 1e3, (b.end - b.start) * 1e3) for b in lane.bars if b.kind == kind]
+        # One collection per lane, kind and chunk parity (fast to draw); odd chunks lighter.
+        for kind, odd in (("idle", False), ("F", False), ("F", True), ("B", False), ("B", True)):
+            spans = [((b.start - t0) * 1e3, (b.end - b.start) * 1e3) for b in lane.bars
+                     if b.kind == kind and (b.chunk % 2 == 1) == odd]
             if spans:
-                ax.broken_barh(spans, (y - 0.4, 0.8), facecolors=COLOURS[kind],
+                ax.broken_barh(spans, (y - 0.4, 0.8), facecolors=COLOURS[kind], alpha=0.6 if odd else 1.0,
                                edgecolors="none" if kind == "idle" else "white",
                                hatch="//" if kind == "idle" else None, gid=f"bar-{kind}")
-        if labelled:
-            for b in lane.bars:
-                if b.label:
-                    ax.text((b.start + b.end) / 2 * 1e3 - t0 * 1e3, y, b.label, ha="center", va="center",
-                            fontsize=7, color="white" if b.kind == "F" else "black")
+        for b in lane.bars:
+            if b.label and b.end - b.start >= shortest and len(steps) <= 400:
+                ax.text((b.start + b.end) / 2 * 1e3 - t0 * 1e3, y, b.label, ha="center", va="center",
+                        fontsize=7, color="white" if b.kind == "F" else "black")
     ax.set_yticks(range(stages), [f"stage {d}" for d in reversed(range(stages))])
     ax.set_xlabel("virtual time (ms)")
     if title is None and hasattr(run, "bubble_fraction") and run.bubble_fraction is not None:
