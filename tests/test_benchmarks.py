@@ -25,3 +25,20 @@ def test_scale_benchmark_reports_the_makespan_theory_predicts():
     tasks, nodes, _wall, _us, makespan, _mib = out.strip().splitlines()[-1].replace(",", "").split()
     assert (int(tasks), int(nodes), float(makespan)) == (2000, 7, 286.0)  # ceil(2000 / 7) one-second rounds
     assert "expected" not in out
+
+
+def test_ps_benchmark_prints_its_rows():
+    out = subprocess.run([sys.executable, str(BENCH / "ps_benchmark.py"), "--rounds", "1", "--json"],
+                         capture_output=True, text=True, check=True, timeout=300).stdout
+    rows = json.loads(out)["rows"]
+    assert rows[0]["row"].startswith("sync PS, 4 workers") and rows[0]["test_accuracy"] >= 0.95
+    assert [r["row"].split(" (")[1].split(",")[0] for r in rows[1:]] == ["sync", "ssp", "async"]
+
+
+def test_allreduce_benchmark_times_a_correct_ring():
+    out = subprocess.run([sys.executable, str(BENCH / "allreduce.py"), "--sim-only", "--rounds", "1",
+                          "--elements", "131072", "--skip-experiments", "--json"],
+                         capture_output=True, text=True, check=True, timeout=300).stdout
+    (row,) = json.loads(out)["rows"]
+    assert row["backend"] == "simulator" and row["correct"] and row["wall_s"] > 0
+    assert row["virtual_s"] > 0

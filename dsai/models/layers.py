@@ -148,10 +148,12 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
                          f"{labels.min()}..{labels.max()}: the model's output size must match the classes")
     shifted = logits - logits.max(axis=1, keepdims=True)  # for exp's range; softmax is shift-invariant
     exp = np.exp(shifted)
-    probs = exp / exp.sum(axis=1, keepdims=True)
+    total = exp.sum(axis=1, keepdims=True)
+    probs = exp / total
     n = logits.shape[0]
     rows = np.arange(n)
-    loss = float(-np.log(probs[rows, labels] + 1e-300).mean())
+    # -log softmax[label] = log(sum exp) - shifted[label]: finite even when softmax underflows to 0
+    loss = float((np.log(total[:, 0]) - shifted[rows, labels]).mean())
     dlogits = probs
     dlogits[rows, labels] -= 1.0
     return loss, dlogits / n

@@ -9,12 +9,12 @@ all-gather), measured on the simulated network and compared with the alpha-beta 
     run.seconds, run.traffic              # virtual seconds; payload and wire bytes per node
 """
 
-from dsai.parallel.collectives import (ALGORITHMS, AllReduceRun, all_gather, allreduce,
+from dsai.parallel.collectives import (ALGORITHMS, AllReduceRun, all_gather, allreduce, measure,
                                        reduce_scatter)
 from dsai.parallel.group import CollectiveGroup, Rank, Server, split_bounds
 from dsai.parallel.placement import CollectiveError, pin, simulated, start_cluster, worker_nodes
 from dsai.parallel.traffic import Ledger, NodeTraffic
 
-__all__ = ["ALGORITHMS", "AllReduceRun", "all_gather", "allreduce", "reduce_scatter",
+__all__ = ["ALGORITHMS", "AllReduceRun", "all_gather", "allreduce", "measure", "reduce_scatter",
            "CollectiveGroup", "Rank", "Server", "split_bounds", "CollectiveError", "pin",
            "simulated", "start_cluster", "worker_nodes", "Ledger", "NodeTraffic"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from dsai import ray
 from dsai.parallel.group import CollectiveGroup, Server, split_bounds
@@ -30,7 +30,7 @@ from dsai.parallel.traffic import INLINE_LIMIT, Ledger, NodeTraffic, counters, d
 
 __all__ = ["ALGORITHMS", "AllReduceRun", "allreduce", "reduce_scatter", "all_gather",
            "ring_reduce_scatter", "ring_all_gather", "naive_allreduce", "tree_allreduce",
-           "ring_allreduce", "ps_allreduce"]
+           "ring_allreduce", "ps_allreduce", "measure"]
 
 Refs = list  # of ObjectRef, one per rank: the rank's last step
 
@@ -219,6 +219,8 @@ def allreduce(group: CollectiveGroup, algorithm: str = "ring", *, shards: int = 
     """
     if algorithm not in ALGORITHMS:
         raise CollectiveError(f"unknown all-reduce algorithm {algorithm!r}; choose one of {', '.join(ALGORITHMS)}")
+    if algorithm != "ps" and (shards != 1 or server_nodes is not None):
+        raise CollectiveError(f"shards and server_nodes apply to algorithm='ps' only, not {algorithm!r}")
     servers, snodes = _start_servers(group, shards, server_nodes) if algorithm == "ps" else ([], [])
     schedule: Callable[[], Refs] = {
         "naive": lambda: naive_allreduce(group),
@@ -226,7 +228,7 @@ def allreduce(group: CollectiveGroup, algorithm: str = "ring", *, shards: int = 
         "ring": lambda: ring_allreduce(group),
         "ps": lambda: ps_allreduce(group, servers, snodes),
     }[algorithm]
-    run = _measured(group, algorithm, schedule, snodes)
+    run = measure(group, schedule, algorithm, snodes)
     for s in servers:  # a server lives for one all-reduce; the ranks hold the result
         ray.kill(s)
     return run
@@ -235,20 +237,24 @@ def allreduce(group: CollectiveGroup, algorithm: str = "ring", *, shards: int = 
 def reduce_scatter(group: CollectiveGroup) -> AllReduceRun:
     """Ring reduce-scatter, measured: rank i ends with the sum of chunk i of every array
     (`run.refs[i]`); each rank sends (N-1)/N x M."""
-    return _measured(group, "reduce-scatter", lambda: ring_reduce_scatter(group), [])
+    return measure(group, lambda: ring_reduce_scatter(group), "reduce-scatter")
 
 
 def all_gather(group: CollectiveGroup) -> AllReduceRun:
     """Ring all-gather, measured: rank i contributes chunk i of its array, and every
     rank ends with all chunks; each rank sends (N-1)/N x M."""
-    return _measured(group, "all-gather", lambda: ring_all_gather(group), [])
+    return measure(group, lambda: ring_all_gather(group), "all-gather")
 
 
-def _measured(group: CollectiveGroup, algorithm: str, schedule: Callable[[], Refs],
-              server_nodes: list[str]) -> AllReduceRun:
+def measure(group: CollectiveGroup, schedule: Callable[[], Refs], name: str = "custom",
+            server_nodes: Sequence[str] = ()) -> AllReduceRun:
+    """Run `schedule()` (it submits rank steps and returns one ref per rank, each the
+    rank's last step) and measure it: counters before and after, virtual seconds, and
+    the payload the schedule wrote with `group.hand_over` (a schedule that writes
+    nothing there has only its wire bytes measured)."""
     group._need_load()
     names = node_names()
-    roles = {name: f"rank {i}" for i, name in enumerate(group.node_name)}
+    roles = {node: f"rank {i}" for i, node in enumerate(group.node_name)}
     for s, n in enumerate(server_nodes):
         roles.setdefault(names.get(n, n), f"server {s}")
     group.ledger = Ledger()
@@ -257,11 +263,10 @@ def _measured(group: CollectiveGroup, algorithm: str, schedule: Callable[[], Ref
     # Wait where the results are: fetch_local=False pulls no array to the driver.
     ray.wait(refs, num_returns=len(refs), fetch_local=False)
     seconds, after = _clock() - t0, counters()
-    parts = group.world_size if not server_nodes else len(server_nodes)
-    if algorithm in ("naive", "tree"):
-        parts = 1
+    # The smallest piece moved decides whether pieces travel inline (a guess for custom schedules).
+    parts = 1 if name in ("naive", "tree") else len(server_nodes) or group.world_size
     smallest = min(hi - lo for lo, hi in split_bounds(group.elements, parts)) * group.itemsize
-    return AllReduceRun(algorithm, group.world_size, len(server_nodes), group.elements, group.itemsize,
+    return AllReduceRun(name, group.world_size, len(server_nodes), group.elements, group.itemsize,
                         seconds, diff(before, after, group.ledger, roles), smallest < INLINE_LIMIT, refs)
 
 

@@ -115,7 +115,7 @@ def train_data_parallel(workers: int, steps: int = 10, lr: float = 0.5, *, seed:
     for _ in range(steps):
         group.load([r.gradient.remote() for r in replicas])
         runs.append(allreduce(group, algorithm))
-        ray.get([r.step.remote(lr, rank.value.remote()) for r, rank in zip(replicas, group.ranks)])
+        ray.get([r.step.remote(lr, ref) for r, ref in zip(replicas, group.value_refs())])
     params = ray.get([r.params.remote() for r in replicas])
     agree = all(np.array_equal(p, params[0]) for p in params)
     for actor in replicas + group.ranks:

@@ -30,6 +30,7 @@ __all__ = ["SECTIONS", "run_sections", "main"]
 
 # One line per section: name in the JSON output -> "module:function" returning a Section.
 SECTIONS: dict[str, str] = {
+    "training": "dsai.parallel.exp_training:run",
     "allreduce": "dsai.parallel.exp_allreduce:run",
     "pipeline": "dsai.parallel.exp_pipeline:run",
     "tensor": "dsai.parallel.exp_tensor:run",

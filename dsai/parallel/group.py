@@ -150,9 +150,14 @@ class CollectiveGroup:
 
         self.ledger.record(name(src), name(dst), (hi - lo) * self.itemsize)
 
+    def value_refs(self) -> list[Any]:
+        """A ref per rank to its array now, made on the rank's node: pass ref i to an
+        actor on the same node (tensor parallelism, an optimizer step) and no byte moves."""
+        return [r.value.remote() for r in self.ranks]
+
     def values(self) -> list[np.ndarray]:
         """Every rank's array now (fetched to the driver: do it after measuring)."""
-        return ray.get([r.value.remote() for r in self.ranks])
+        return ray.get(self.value_refs())
 
     def __repr__(self) -> str:
         held = "empty" if self.shape is None else f"shape {self.shape} {self.dtype}"

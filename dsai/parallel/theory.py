@@ -28,7 +28,7 @@ import math
 
 from dsai.parallel.placement import CollectiveError
 
-__all__ = ["ALGORITHMS", "payload_sent_max", "server_payload", "seconds"]
+__all__ = ["ALGORITHMS", "payload_sent_max", "carried_max", "server_payload", "seconds"]
 
 ALGORITHMS = ("naive", "ps", "tree", "ring")
 
@@ -64,6 +64,24 @@ def payload_sent_max(algorithm: str, workers: int, elements: int, itemsize: int,
         return max(2 * elements - c[i] - c[(i + 1) % n] for i in range(n)) * itemsize
     c = _pieces(elements, shards)  # ps: a rank pushes M; server s pulls out N c_s
     return max(m, n * max(c) * itemsize)
+
+
+def carried_max(algorithm: str, workers: int, elements: int, itemsize: int, shards: int = 1) -> int:
+    """Array bytes through the busiest node's link, sent plus received: ring 4(N-1)/N x M,
+    naive 2(N-1) M (rank 0), tree 2 ceil(log2 N) M (rank 0), ps max(2M, 2NM/k)."""
+    _check(algorithm, workers, shards)
+    n, m = workers, elements * itemsize
+    if n == 1 and algorithm != "ps":
+        return 0
+    if algorithm == "naive":
+        return 2 * (n - 1) * m
+    if algorithm == "tree":
+        return 2 * math.ceil(math.log2(n)) * m
+    if algorithm == "ring":
+        # Rank i sends all chunks but c_i and c_{i+1}, and receives all but c_{i-1} and c_i.
+        c = _pieces(elements, n)
+        return max(4 * elements - 2 * c[i] - c[(i + 1) % n] - c[i - 1] for i in range(n)) * itemsize
+    return max(2 * m, server_payload(n, elements, itemsize, shards))
 
 
 def server_payload(workers: int, elements: int, itemsize: int, shards: int = 1) -> int:

@@ -36,10 +36,12 @@ class NodeBar:
 
 @dataclass(frozen=True)
 class BarGroup:
-    """The bars of one measured all-reduce, labelled like "ps, N=4, k=2"."""
+    """The bars of one measured all-reduce, labelled like "ps, N=4, k=2", and the theory
+    for its busiest node (payload bytes sent plus received; None for custom schedules)."""
 
     label: str
     bars: tuple[NodeBar, ...]
+    theory_busiest: int | None = None
 
     @property
     def busiest(self) -> NodeBar:
@@ -49,6 +51,14 @@ class BarGroup:
 def _label(run: Any) -> str:
     shards = f", k={run.shards}" if run.shards else ""
     return f"{run.algorithm}, N={run.workers}{shards}"
+
+
+def _theory(run: Any) -> int | None:
+    from dsai.parallel import theory
+
+    if run.algorithm not in theory.ALGORITHMS:
+        return None
+    return theory.carried_max(run.algorithm, run.workers, run.elements, run.itemsize, max(run.shards, 1))
 
 
 def traffic_bars(runs: Sequence[Any], what: str = "payload") -> list[BarGroup]:
@@ -67,7 +77,7 @@ def traffic_bars(runs: Sequence[Any], what: str = "payload") -> list[BarGroup]:
                                  "draw what='payload', or measure on the simulator")
             bars.append(NodeBar(t.role, t.node, sent, received))
         bars.sort(key=lambda b: (b.role.startswith("server"), int(b.role.split()[-1])))
-        groups.append(BarGroup(_label(run), tuple(bars)))
+        groups.append(BarGroup(_label(run), tuple(bars), _theory(run)))
     return groups
 
 
@@ -76,8 +86,9 @@ def plot_traffic(runs: Sequence[Any], ax: Any = None, *, what: str = "payload",
     """Bytes through each node's link, one cluster of bars per all-reduce; returns the Axes.
 
     Worker bars are blue, server bars orange; each group's busiest node is
-    labelled with its MiB, so the server's link saturating as N grows, and
-    sharding or the ring flattening it, read straight off the chart.
+    labelled with its MiB and a dashed line marks the formula for it
+    (`dsai.parallel.theory.carried_max`), so the server's link saturating as N
+    grows, and sharding or the ring flattening it, read straight off the chart.
     """
     import matplotlib.pyplot as plt
 
@@ -96,6 +107,9 @@ def plot_traffic(runs: Sequence[Any], ax: Any = None, *, what: str = "payload",
                 ax.annotate(f"{b.total / _MIB:.3g}", (x, b.total / _MIB), ha="center", va="bottom",
                             fontsize="small")
             x += 1
+        if g.theory_busiest is not None:  # the formula's busiest node, beside the measured bars
+            ax.hlines(g.theory_busiest / _MIB, start - 0.45, x - 0.55, colors="black", linestyles="dashed",
+                      linewidth=1, label="theory: busiest node" if not ticks else None)
         ticks.append(((start + x - 1) / 2, g.label))
         x += 1.0  # a gap between groups
     ax.set_xticks([t for t, _ in ticks], [label for _, label in ticks], rotation=20, ha="right")
@@ -105,4 +119,6 @@ def plot_traffic(runs: Sequence[Any], ax: Any = None, *, what: str = "payload",
     m = runs[0].payload_bytes / _MIB if runs else 0
     ax.set_title(title or f"Traffic through each node's link, one all-reduce of M = {m:g} MiB per worker")
     ax.grid(axis="y", alpha=0.3)
+    if any(g.theory_busiest is not None for g in groups):
+        ax.legend(loc="upper left", fontsize="small")
     return ax

@@ -50,3 +50,11 @@ def test_plot_has_title_axes_and_a_bar_per_node(runs):
 def test_bad_what_is_named(runs):
     with pytest.raises(ValueError, match="what must be 'payload' or 'wire', got 'bytes'"):
         traffic_bars(runs, "bytes")
+
+
+def test_the_busiest_measured_node_meets_the_theory_line(runs):
+    for g in traffic_bars(runs):
+        assert g.busiest.total == g.theory_busiest
+    ax = plot_traffic(runs)
+    assert len(ax.collections) == len(runs)  # one dashed theory line per group
+    assert ax.get_legend() is not None

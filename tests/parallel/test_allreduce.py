@@ -182,3 +182,71 @@ def test_bad_input_is_named(cluster):
         allreduce(group, "ps", shards=11)
     with pytest.raises(CollectiveError, match="sums numbers"):
         group.load([np.array(["a"]), np.array(["b"])])
+
+
+def test_value_refs_stay_on_their_nodes(cluster):
+    # A consumer beside rank i (same node) reads the sum without any byte crossing the network.
+    import dsai.ray as ray
+    from dsai.parallel import pin
+    from dsai.parallel.traffic import counters
+
+    @ray.remote
+    class Consumer:
+        def total(self, x):
+            return float(np.sum(x))
+
+    n = 3
+    cluster(n)
+    group = CollectiveGroup(n)
+    xs = arrays(n)
+    group.load(xs)
+    allreduce(group, "ring")
+    consumers = [Consumer.options(**pin(node)).remote() for node in group.nodes]
+    ray.get([c.total.remote(0) for c in consumers])
+    before = counters()
+    sums = ray.get([c.total.remote(ref) for c, ref in zip(consumers, group.value_refs())])
+    after = counters()
+    assert sums == [float(np.sum(xs))] * n
+    for name in group.node_name:
+        assert after[name]["transfers_sent"] == before[name]["transfers_sent"]
+        assert after[name]["transfers_received"] == before[name]["transfers_received"]
+
+
+def test_measure_times_and_counts_a_schedule_written_from_rank_steps(cluster):
+    # A hand-written schedule (what a student would write): each rank sends its whole array
+    # to its right neighbour, which adds it. Its wire bytes are measured even without a ledger.
+    from dsai.parallel import measure
+
+    n = 4
+    cluster(n)
+    group = CollectiveGroup(n)
+    xs = arrays(n)
+    group.load(xs)
+
+    def shift_and_add():
+        sent = [r.piece.remote(0, E) for r in group.ranks]
+        return [group.ranks[i].reduce.remote(0, E, sent[i - 1]) for i in range(n)]
+
+    r = measure(group, shift_and_add, "shift")
+    assert r.algorithm == "shift" and r.payload_sent_max == 0  # nothing written in the ledger
+    for t in r.traffic:
+        assert t.transfers_sent == 1 and t.wire_sent == E * 8 + pickle_header(E)
+    assert r.seconds == pytest.approx(ALPHA + (E * 8 + pickle_header(E)) / BETA)
+    for i, v in enumerate(group.values()):
+        np.testing.assert_array_equal(v, xs[i] + xs[i - 1])
+
+
+def test_shards_only_apply_to_the_parameter_server(cluster):
+    cluster(2)
+    group = CollectiveGroup(2)
+    group.load(arrays(2, 10))
+    with pytest.raises(CollectiveError, match="shards and server_nodes apply to algorithm='ps' only"):
+        allreduce(group, "ring", shards=2)
+
+
+@pytest.mark.parametrize("algorithm,n,shards", [("ring", 3, 1), ("ring", 4, 1), ("naive", 3, 1), ("tree", 3, 1),
+                                                ("tree", 4, 1), ("ps", 3, 1), ("ps", 3, 2)])
+def test_busiest_node_carries_what_theory_says(cluster, algorithm, n, shards):
+    r, _, _ = run(cluster, algorithm, n, shards=shards, elements=E + 1)  # uneven pieces
+    carried = max(t.payload_sent + t.payload_received for t in r.traffic)
+    assert carried == theory.carried_max(algorithm, n, E + 1, 8, shards)
