@@ -32,7 +32,10 @@ __all__ = ["SECTIONS", "run_sections", "main"]
 SECTIONS: dict[str, str] = {
     "training": "dsai.parallel.exp_training:run",
     "allreduce": "dsai.parallel.exp_allreduce:run",
-    "equivalence": "dsai.parallel.exp_equivalence:run",
+    "pipeline": "dsai.parallel.exp_pipeline:run",
+    "tensor": "dsai.parallel.exp_tensor:run",
+    "memory": "dsai.parallel.exp_memory:run",
+    "equivalence": "dsai.parallel.exp_mp_equivalence:run",  # exp_equivalence's + pipeline, tensor
 }
 
 
