@@ -134,6 +134,7 @@ def plot_latencies(rows: list[dict[str, Any]], one_way: float | None = None) -> 
         ax.axhline(2000 * one_way, color="grey", ls=":", lw=1, label="one round trip (2 x latency)")
     labels = [f"{row['config']}\n{100 * row['not_linearizable']:.0f}% runs not lin." for row in rows]
     ax.set_xticks(list(xs), labels, fontsize=8)
+    ax.set_xlabel("store configuration (share of runs not linearizable)")
     ax.set_ylabel("median latency (ms, virtual)")
     ax.set_title("Else (no partition): the latency cost of consistency")
     ax.legend(fontsize=8)

@@ -39,8 +39,10 @@ def test_pacelc_consistency_costs_a_round_trip_without_any_fault():
     ap = rows["ap-lww"]
     assert ap["read_p50"] == ap["write_p50"] == 0.0  # nothing is awaited...
     assert ap["not_linearizable"] > 0  # ...and it is wrong even on a healthy network
-    g = count_gids(plot_latencies(list(rows.values()), one_way=delta))
+    fig = plot_latencies(list(rows.values()), one_way=delta)
+    g = count_gids(fig)
     assert g["bar-read"] == g["bar-write"] == len(rows)
+    assert fig.axes[0].get_xlabel().startswith("store configuration")
 
 
 def test_median_is_a_value_that_happened():
