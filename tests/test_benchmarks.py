@@ -42,3 +42,13 @@ def test_allreduce_benchmark_times_a_correct_ring():
     (row,) = json.loads(out)["rows"]
     assert row["backend"] == "simulator" and row["correct"] and row["wall_s"] > 0
     assert row["virtual_s"] > 0
+
+
+def test_lessons_benchmark_times_every_code_cell_of_a_lesson():
+    out = subprocess.run([sys.executable, str(BENCH / "lessons.py"), "--json", "00_welcome"],
+                         capture_output=True, text=True, check=True, timeout=300).stdout
+    report = json.loads(out)
+    cells = report["cells"]
+    assert list(report["totals"]) == ["00_welcome"] and cells
+    assert all(r["lesson"] == "00_welcome" and r["seconds"] >= 0 for r in cells)
+    assert report["totals"]["00_welcome"] == round(sum(r["seconds"] for r in cells), 3)
