@@ -543,12 +543,13 @@ def test_a_hang_costs_only_itself_never_a_replay_of_earlier_cells(tmp_path):
     for _ in range(3):
         s.add_after("setup", new_code_cell(hang))
         s.add_after("setup", new_code_cell("import time\ntime.sleep(0.1)"))
-    r = _grade_one(tmp_path, s, timeout=2, budget=900)
+    # 5 s per cell: the honest cells must fit in it even on a busy machine.
+    r = _grade_one(tmp_path, s, timeout=5, budget=900)
     # On Linux a checkpoint (fork) before each cell lets the session go on past a
     # hang: no new session at all. Elsewhere each hang costs one, never more.
     assert r.restarts == (0 if sys.platform.startswith("linux") else 3)
     assert r.total == 7
-    assert sum("ran longer than 2 s" in e for e in r.answer_errors) == 3
+    assert sum("ran longer than 5 s" in e for e in r.answer_errors) == 3
 
 
 def test_without_a_sandbox_untrusted_work_is_refused(tmp_path, monkeypatch, capsys):
