@@ -24,6 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from dsai import ray
 from dsai.errors import ParallelConfigError
 from dsai.parallel import schedule as sched
 from dsai.parallel.device import DeviceMemory, DeviceSpec, current_spec, nbytes
@@ -113,8 +114,6 @@ class PipelineStage:
         # The batch itself is data the input pipeline feeds, not model state: not in the ledger.
         self.inputs, self.labels = inputs, labels
         self.batch, self.microbatch = batch, batch // microbatches
-        from dsai import ray
-
         return ray.get_runtime_context().get_actor_id()
 
     def forward(self, chunk: int, mb: int, x: np.ndarray | None) -> Any:
@@ -164,17 +163,6 @@ class PipelineStage:
     def __repr__(self) -> str:
         return f"PipelineStage(device {self.device}, chunks {sorted(self.layers)}, {self.memory!r})"
 
-
-_remote_stage: list = []
-
-
-def _stage_class():
-    """PipelineStage as a Ray actor class, made once the backend is chosen."""
-    if not _remote_stage:
-        from dsai import ray
-
-        _remote_stage.append(ray.remote(PipelineStage))
-    return _remote_stage[0]
 
 
 @dataclass
@@ -240,7 +228,7 @@ def run_pipeline(model: Any, inputs: np.ndarray, labels: np.ndarray, *, stages: 
         sched.check_order(order, stages, microbatches, chunks)
     submit = sched.simulate(plan, chunks=chunks)  # a submission order that respects dependencies
 
-    Stage = _stage_class().options(num_gpus=num_gpus)
+    Stage = ray.remote(PipelineStage).options(num_gpus=num_gpus)
     actors = [Stage.remote(d, stages, chunks, spec) for d in range(stages)]
     try:
         last = stages - 1

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from dsai import ray
 from dsai.errors import ParallelConfigError
 from dsai.models.layers import Linear, ReLU
 from dsai.parallel.collectives import AllReduceRun, allreduce
@@ -116,16 +117,6 @@ class TensorShard:
         return self.memory.summary()
 
 
-_remote_shard: list = []
-
-
-def _shard_class():
-    if not _remote_shard:
-        from dsai import ray
-
-        _remote_shard.append(ray.remote(TensorShard))
-    return _remote_shard[0]
-
 
 @dataclass
 class TensorParallelRun:
@@ -168,7 +159,6 @@ def run_tensor_parallel(block: Sequence, x: np.ndarray, dz: np.ndarray, degree: 
     Returns the output, the input's gradient and the unsplit block's parameter
     gradients assembled from the shards, with the two all-reduces measured.
     """
-    from dsai import ray
 
     first, second = check_block(block)
     _check_degree(first.n_out, degree)
@@ -180,7 +170,7 @@ def run_tensor_parallel(block: Sequence, x: np.ndarray, dz: np.ndarray, degree: 
     nodes = worker_nodes()
     nodes = [nodes[i % len(nodes)] for i in range(degree)]
     # One options call: real Ray's options() result has no .options() of its own.
-    shards = [_shard_class().options(num_gpus=num_gpus, **pin(n)).remote(i, spec)
+    shards = [ray.remote(TensorShard).options(num_gpus=num_gpus, **pin(n)).remote(i, spec)
               for i, n in enumerate(nodes)]
     group = CollectiveGroup(degree, nodes=nodes)
     try:

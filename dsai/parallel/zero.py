@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from dsai import ray
 from dsai.errors import ParallelConfigError
 from dsai.models import MLP
 from dsai.models.layers import softmax_cross_entropy
@@ -118,16 +119,6 @@ class ZeroWorker:
         return self.full_params(), self.memory.summary()
 
 
-_remote_worker: list = []
-
-
-def _worker_class():
-    if not _remote_worker:
-        from dsai import ray
-
-        _remote_worker.append(ray.remote(ZeroWorker))
-    return _remote_worker[0]
-
 
 @dataclass
 class ZeroRun:
@@ -162,7 +153,6 @@ class ZeroRun:
 def run_zero(sizes: list[int], x: np.ndarray, y: np.ndarray, *, devices: int, stage: int,
              seed: int = 0, spec: DeviceSpec | None = None, num_gpus: float = 1) -> ZeroRun:
     """One Adam step of `MLP(sizes, seed)` on batch (x, y) split over `devices` workers at ZeRO `stage`."""
-    from dsai import ray
 
     if stage not in ZERO_STAGES:
         raise ParallelConfigError(f"ZeRO stage must be 0 (plain data parallelism), 1, 2 or 3, got {stage!r}")
@@ -175,7 +165,7 @@ def run_zero(sizes: list[int], x: np.ndarray, y: np.ndarray, *, devices: int, st
     nodes = worker_nodes()
     nodes = [nodes[i % len(nodes)] for i in range(devices)]
     # One options call: real Ray's options() result has no .options() of its own.
-    workers = [_worker_class().options(num_gpus=num_gpus, **pin(n))
+    workers = [ray.remote(ZeroWorker).options(num_gpus=num_gpus, **pin(n))
                .remote(i, devices, stage, list(sizes), seed, spec) for i, n in enumerate(nodes)]
     group = CollectiveGroup(devices, nodes=nodes)
     try:
