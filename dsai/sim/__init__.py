@@ -15,6 +15,9 @@ from dsai.sim.network import Message, Network, NetworkConfig, Transfer
 from dsai.sim.node import Node
 from dsai.sim.process import Process, current_process
 from dsai.sim.simulation import Simulation, current, now
+from dsai.sim import aio as _aio
+
+_aio.install()  # asyncio.run inside simulated work runs on virtual time
 
 __all__ = [
     "Simulation", "current", "now", "at", "after", "compute",
