@@ -260,6 +260,9 @@ class ActorState:
     def describe_stall(self) -> str:
         if self.state != ALIVE or not self.running:
             return ""
+        if self.aio is not None and self.aio.calls:  # an async actor: where its calls wait
+            return (f"actor {self.class_name} ({self.id[:8]}): its event loop waits, with nothing "
+                    "scheduled that could wake it; " + "; ".join(self.aio.describe()))
         waiting = [t for t in self.mailbox if not t.done]
         if not waiting:
             return ""

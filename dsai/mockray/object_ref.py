@@ -9,10 +9,11 @@ other ways to wait for the same thing.
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from asyncio.events import _get_running_loop
 from typing import Any, Callable
 
-from dsai.mockray import options, serialization, session
+from dsai.mockray import driver_async, options, serialization, session
 from dsai.mockray.exceptions import RayTaskError
 from dsai.mockray.serialization import Serialized, deserialize
 from dsai.sim.aio import SimEventLoop
@@ -233,6 +234,8 @@ class ObjectRef:
         loop = _get_running_loop()
         if isinstance(loop, SimEventLoop):  # an async actor's (or a task's asyncio.run) loop
             return _await_in_loop(self, loop).__await__()
+        if loop is not None and driver_async.on_driver_thread():  # the driver's own loop
+            return driver_async.await_in_driver(self, loop).__await__()
         return _await_ref(self).__await__()
 
     def _on_completed(self, fn: Callable[[Any], Any]) -> None:
@@ -281,7 +284,13 @@ class _RefFuture(concurrent.futures.Future):
     def __init__(self, ref: ObjectRef) -> None:
         super().__init__()
         self._ref = ref
+        self._waiters = _DrivingWaiters()  # concurrent.futures.wait/as_completed run the simulation
+        self._dsai_markers: list = []  # asyncio futures of driver loops that wait for this one
         session.runtime().entry(ref).on_done(self._settle)
+
+    def add_done_callback(self, fn: Callable[[Any], Any]) -> None:
+        super().add_done_callback(fn)
+        driver_async.watch_future(self)  # (asyncio.wrap_future in the driver's loop)
 
     def _settle(self, entry: ObjectEntry) -> None:
         if self.done():
@@ -292,8 +301,16 @@ class _RefFuture(concurrent.futures.Future):
             self.set_exception(e)
         else:
             self.set_result(value)
+        for marker in self._dsai_markers:
+            if not marker.done():
+                marker.set_result(None)
+        self._dsai_markers.clear()
 
     def _drive(self, timeout: float | None) -> None:
+        if not self.done() and not driver_async.on_driver_thread():
+            # Another thread: wait as a Future does, while the driver's thread runs the cluster.
+            concurrent.futures.wait([self], timeout)
+            return
         if not self.done():
             if timeout is not None:
                 options.check_wait_timeout(timeout)
@@ -310,3 +327,12 @@ class _RefFuture(concurrent.futures.Future):
         if not self.done():
             raise concurrent.futures.TimeoutError()
         return super().exception(0)
+
+
+class _DrivingWaiters(list):
+    """A future's waiter list whose waiters' events run the simulation when waited on."""
+
+    def append(self, waiter: Any) -> None:
+        if type(waiter.event) is threading.Event:
+            waiter.event.__class__ = driver_async.DrivingEvent
+        super().append(waiter)

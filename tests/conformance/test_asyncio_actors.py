@@ -76,8 +76,13 @@ def test_stock_asyncio_apis_work_in_an_actor(ray, backend):
                 loop.call_later(0.2, event.set)
                 await event.wait()
             cond = asyncio.Condition()
+
+            async def notify():
+                async with cond:
+                    cond.notify_all()
+
             async with cond:
-                loop.call_soon(asyncio.ensure_future, _notify(cond))
+                loop.call_soon(asyncio.ensure_future, notify())
                 await cond.wait()
             fut = loop.create_future()
             loop.call_at(loop.time() + 0.1, fut.set_result, "call_at")
@@ -97,11 +102,6 @@ def test_stock_asyncio_apis_work_in_an_actor(ray, backend):
     assert out == {"wait_for": "timeout", "timeout": "timeout", "shield": "shielded", "queue": [0, 1, 2],
                    "call_at": "call_at", "wait": (["fast"], 1), "current_task": True, "to_thread": 6,
                    "executor": 5}
-
-
-async def _notify(cond):
-    async with cond:
-        cond.notify_all()
 
 
 def test_loop_time_follows_the_clock(ray, backend):
@@ -192,8 +192,10 @@ def test_cancel_a_running_async_call(ray, backend):
     class A:
         def __init__(self):
             self.seen = None
+            self.started = False
 
         async def long(self):
+            self.started = True
             try:
                 await asyncio.sleep(30)
             except asyncio.CancelledError:
@@ -204,9 +206,15 @@ def test_cancel_a_running_async_call(ray, backend):
         async def what(self):
             return self.seen
 
+        async def has_started(self):
+            return self.started
+
     a = A.remote()
     ref = a.long.remote()
-    ray.wait([ref], timeout=0.5)
+    for _ in range(600):  # until it runs (real Ray: the actor's worker takes seconds to start)
+        if ray.get(a.has_started.remote()):
+            break
+        time.sleep(0.05)
     ray.cancel(ref)
     with pytest.raises(ray.exceptions.TaskCancelledError):
         ray.get(ref, timeout=20)
@@ -223,12 +231,14 @@ def test_blocking_get_in_an_async_actor_warns_as_ray_does(ray, slow, backend, ca
             # The warning is logged in the actor's worker: catch it there (real Ray: another process).
             buf = io.StringIO()
             handler = logging.StreamHandler(buf)
-            root = logging.getLogger()
-            root.addHandler(handler)
+            loggers = [logging.getLogger(), logging.getLogger("ray")]  # (Ray's does not propagate)
+            for lg in loggers:
+                lg.addHandler(handler)
             try:
                 ray.get(slow.remote(0))
             finally:
-                root.removeHandler(handler)
+                for lg in loggers:
+                    lg.removeHandler(handler)
             return buf.getvalue()
 
     text = ray.get(A.remote().blocking.remote())
