@@ -21,6 +21,7 @@ from typing import Any
 
 from dsai.mockray.exceptions import TaskCancelledError
 from dsai.mockray.task import Task
+from dsai.mockray.workers import method_of
 from dsai.sim.aio import LoopKilled, SimEventLoop
 from dsai.sim.process import Killed, current_process
 
@@ -107,7 +108,7 @@ class ActorLoop:
         rt = self.rt
         proc = self.proc
         try:
-            fn = getattr(self.actor.instance, task.method)
+            fn = method_of(self.actor.instance, task.method)
             args, kwargs = rt.call_args(task)
             result = fn(*args, **kwargs)
             if inspect.isawaitable(result):

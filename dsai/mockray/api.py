@@ -165,9 +165,9 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
         _warn_blocking_in_loop("get")
     if get_ident() != clocks.driver_thread() and current_process() is None:
         return _get_off_driver(object_refs)
+    if timeout is not None:
+        timeout = _get_timeout(timeout)
     if type(object_refs) is ObjectRef:  # one ref: the most common call of all, kept short
-        if timeout is not None:
-            opts.check_timeout(timeout)
         return (session._runtime or session.runtime()).get_one(object_refs, timeout)
     is_single = isinstance(object_refs, ObjectRef)
     if is_single:
@@ -182,7 +182,6 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
     else:
         raise ValueError(f"Invalid type of object refs, {type(object_refs)}, is given. 'object_refs' "
                          "must either be an ObjectRef or a list of ObjectRefs. ")
-    opts.check_timeout(timeout)
     values = session.runtime().get_list(refs, timeout)
     return values[0] if is_single else values
 
@@ -205,6 +204,19 @@ def _warn_blocking_in_loop(what: str) -> None:
     else:
         logger.warning("Using blocking ray.wait inside async method. This blocks the event loop. "
                        "Please use `await` on object ref with asyncio.wait. ")
+
+
+def _get_timeout(timeout: Any) -> float | None:
+    """`ray.get`'s timeout as Ray reads it: whole milliseconds, `int(timeout * 1000)`, with -1
+    meaning none (so True is 1 s, and infinity is an OverflowError)."""
+    if not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+    if timeout == -1:
+        return None
+    ms = int(timeout * 1000)  # (Ray's own conversion: OverflowError for inf, ValueError for nan)
+    if ms < 0:
+        raise ValueError("'timeout' must be a non-negative number or None.")
+    return ms / 1000
 
 
 def _get_off_driver(object_refs: Any) -> Any:

@@ -25,7 +25,7 @@ from dsai.mockray.serialization import SCALARS, Serialized, deserialize, seriali
 from dsai.mockray.task import Task, unpack_args
 from dsai.sim.process import Killed, Process, current_process, suspend
 
-__all__ = ["Workers", "REUSE_LIMIT"]
+__all__ = ["Workers", "REUSE_LIMIT", "method_of"]
 
 REUSE_LIMIT = 64  # tasks (or calls) a worker runs back to back before the event loop gets a turn
 
@@ -93,7 +93,7 @@ class Workers:
             except BaseException as e:  # the call's own error: the actor carries on
                 results, error = None, e
             task.proc = proc.context = None
-            if error is None and task.num_returns == 1 and task.caller_node == here:
+            if error is None and task.num_returns == 1 and task.caller_node == here and not task.cancel_requested:
                 actor.running.pop(task.seq, None)
                 self._record(task, here, "ok")
                 self._succeed(task, results, actor.node)
@@ -129,7 +129,7 @@ class Workers:
     def _execute(self, task: Task) -> list[Serialized]:
         """Runs inside the simulated worker: arguments in, serialized results out."""
         actor = task.actor
-        fn = task.fn if task.method is None else getattr(actor.instance, task.method)
+        fn = task.fn if task.method is None else method_of(actor.instance, task.method)
         if task.args_blob is None:  # no arguments: the common case in fan-outs
             result = fn()
         else:
@@ -252,3 +252,10 @@ class Workers:
             return None  # nothing fits even with them: no need to look again
         self.sched.put_back(task)  # the long way takes it again
         return self.dispatch(ns, True)
+
+
+def method_of(instance: Any, name: str) -> Callable[..., Any]:
+    """The actor's method `name`, bound: looked up on its class, as Ray's actor handle does
+    (an instance attribute of the same name does not hide it)."""
+    fn = getattr(type(instance), name)
+    return fn.__get__(instance, type(instance))

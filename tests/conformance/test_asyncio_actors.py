@@ -243,3 +243,64 @@ def test_blocking_get_in_an_async_actor_warns_as_ray_does(ray, slow, backend, ca
 
     text = ray.get(A.remote().blocking.remote())
     assert "Using blocking ray.get inside async actor" in text
+
+
+def test_cancel_a_running_sync_actor_call_lets_it_finish(ray, backend):
+    """Ray does not interrupt a running sync actor call: it can poll is_canceled(); get says cancelled."""
+    @ray.remote(max_concurrency=2)
+    class A:
+        def __init__(self):
+            self.started, self.polls = False, None
+
+        def long(self):
+            self.started = True
+            for i in range(100):
+                time.sleep(0.1)
+                if ray.get_runtime_context().is_canceled():
+                    self.polls = i
+                    return "stopped"
+            return "ran to the end"
+
+        def has_started(self):
+            return self.started
+
+        def saw_cancel(self):
+            return self.polls is not None
+
+    a = A.remote()
+    ref = a.long.remote()
+    for _ in range(600):
+        if ray.get(a.has_started.remote()):
+            break
+        time.sleep(0.05)
+    ray.cancel(ref)
+    with pytest.raises(ray.exceptions.TaskCancelledError):
+        ray.get(ref, timeout=60)
+    assert ray.get(a.saw_cancel.remote())
+
+
+def test_is_canceled_is_for_workers_and_not_async_actors(ray):
+    with pytest.raises(RuntimeError, match="only available when the process is a worker"):
+        ray.get_runtime_context().is_canceled()
+
+    @ray.remote
+    class A:
+        async def check(self):
+            try:
+                ray.get_runtime_context().is_canceled()
+            except RuntimeError as e:
+                return str(e)
+
+    assert ray.get(A.remote().check.remote()) == "This method is not supported in an async actor."
+
+
+def test_a_method_is_called_even_if_an_attribute_shadows_its_name(ray):
+    @ray.remote
+    class A:
+        def __init__(self):
+            self.value = 1
+
+        def value(self):  # noqa: F811 (the point of the test)
+            return "method"
+
+    assert ray.get(A.remote().value.remote()) == "method"
