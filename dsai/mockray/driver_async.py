@@ -52,7 +52,7 @@ def driver_loop() -> Any:
 
 
 class _UntilReady:
-    """A waiter for `Blocking.drive`: until the loop has a callback to run."""
+    """A waiter for `Blocking.wait_until`: until the loop has a callback to run."""
 
     __slots__ = ("loop",)
 
@@ -82,7 +82,7 @@ class _LoopPump:
         if events or self.loop._ready:
             return events
         try:
-            rt.drive(_UntilReady(self.loop), timeout)
+            rt.wait_until(_UntilReady(self.loop), timeout)
         except SimulationDeadlockError as e:  # nothing can ever settle them: say so in each
             for fut in list(waiting):
                 if not fut.done():
@@ -142,7 +142,7 @@ class DrivingEvent(threading.Event):
         if self.is_set() or not on_driver_thread():
             return super().wait(timeout)
         rt = session.runtime()
-        rt.drive(self._waiter(), timeout)
+        rt.wait_until(self._waiter(), timeout)
         return self.is_set()
 
     def _waiter(self) -> Any:
