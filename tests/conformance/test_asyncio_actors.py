@@ -304,3 +304,49 @@ def test_a_method_is_called_even_if_an_attribute_shadows_its_name(ray):
             return "method"
 
     assert ray.get(A.remote().value.remote()) == "method"
+
+
+@pytest.mark.parametrize("kind", ["async", "threaded"])
+def test_concurrency_groups_limit_their_own_calls(ray, backend, kind):
+    """A group of 2 runs 2 of its calls at once, whatever the other groups do."""
+    if kind == "async":
+        @ray.remote(concurrency_groups={"io": 2, "compute": 4})
+        class A:
+            @ray.method(concurrency_group="io")
+            async def io(self):
+                await asyncio.sleep(0.5)
+                return 1
+
+            @ray.method(concurrency_group="compute")
+            async def compute(self):
+                await asyncio.sleep(0.5)
+                return 1
+
+            async def ready(self):
+                return 1
+    else:
+        @ray.remote(concurrency_groups={"io": 2, "compute": 4})
+        class A:
+            @ray.method(concurrency_group="io")
+            def io(self):
+                time.sleep(0.5)
+                return 1
+
+            @ray.method(concurrency_group="compute")
+            def compute(self):
+                time.sleep(0.5)
+                return 1
+
+            def ready(self):
+                return 1
+
+    a = A.remote()
+    ray.get(a.ready.remote())
+    t0 = time.perf_counter()
+    assert sum(ray.get([a.io.remote() for _ in range(4)] + [a.compute.remote() for _ in range(4)])) == 8
+    took = time.perf_counter() - t0
+    # io: 4 calls, 2 at a time (1.0 s); compute: 4 at once (0.5 s), beside them.
+    assert 1.0 <= took <= (1.05 if backend == "sim" else 3.5)
+    t0 = time.perf_counter()
+    ray.get([a.compute.options(concurrency_group="io").remote() for _ in range(4)])
+    assert 1.0 <= time.perf_counter() - t0 <= (1.05 if backend == "sim" else 3.5)
