@@ -262,7 +262,22 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
         opts.check_wait_timeout(timeout)
     if len(object_refs) == 0:
         return [], []
+    if get_ident() != clocks.driver_thread() and current_process() is None:
+        _off_driver_wait_check(object_refs, num_returns)
     return (session._runtime or session.runtime()).wait(object_refs, num_returns, timeout, fetch_local)
+
+
+def _off_driver_wait_check(object_refs: list, num_returns: int) -> None:
+    """`ray.wait` from a thread that is not the driver's can only be answered from what is done
+    already (the cluster runs in the driver's thread): a clear error otherwise."""
+    rt = session.runtime()
+    done = sum(1 for r in object_refs if isinstance(r, ObjectRef) and rt.entry(r).done)
+    if done < num_returns:
+        raise SimulationError(
+            "ray.wait was called from a thread other than the driver's (the one that called ray.init) "
+            f"for {num_returns} object(s) of which {done} are done: the simulated cluster runs only in "
+            "the driver's thread. Call ray.wait in the driver's thread, or await the refs in the "
+            "driver's asyncio loop.")
 
 
 def put(value: Any, *, _owner: Any = None) -> ObjectRef:
