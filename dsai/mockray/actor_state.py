@@ -17,6 +17,7 @@ import inspect
 from collections import deque
 from typing import Any
 
+from dsai.mockray.concurrency_groups import ConcurrencyGroups
 from dsai.mockray.exceptions import ActorDiedError, RayTaskError
 from dsai.mockray.task import DONE_STATES, Task
 from dsai.mockray.worker_threads import stop_actor_threads
@@ -44,6 +45,10 @@ class ActorState:
         self.is_async = any(inspect.iscoroutinefunction(m) for _, m in inspect.getmembers(cls, inspect.isfunction))
         mc = options.get("max_concurrency")
         self.max_concurrency = mc if mc else (1000 if self.is_async else 1)
+        groups = options.get("concurrency_groups")
+        self.groups = ConcurrencyGroups(cls, groups, self.max_concurrency) if isinstance(groups, dict) and groups else None
+        if self.groups is not None:  # (the pump admits per group: concurrency_groups.py)
+            self.max_concurrency = self.groups.total
         self.max_restarts = options.get("max_restarts") or 0
         self.max_task_retries = options.get("max_task_retries") or 0
         self.num_restarts = 0
@@ -105,7 +110,6 @@ class ActorState:
         self.node = None
 
     def die(self, error: BaseException) -> None:
-        stop_actor_threads(self)
         self.state = DEAD
         self.death_error = error
         for task in list(self.running.values()) + list(self.mailbox):
@@ -116,6 +120,7 @@ class ActorState:
         self.mailbox.clear()
         if self.name is not None and self.rt.named_actors.get((self.namespace, self.name)) is self:
             del self.rt.named_actors[(self.namespace, self.name)]
+        stop_actor_threads(self)
 
     def crash(self, reason: str, allow_restart: bool) -> None:
         """The actor's worker died (killed, or its node failed)."""
@@ -204,6 +209,9 @@ class ActorState:
             return  # (a serving worker takes its next call itself)
         start = self.rt.serve_start if self.max_concurrency == 1 else self.rt.start
         mailbox = self.mailbox
+        if self.groups is not None:
+            self.groups.start_calls(self, start)
+            return
         while mailbox and len(self.running) < self.max_concurrency:
             task = mailbox[0]
             if task.done:

@@ -289,7 +289,7 @@ def test_waits_are_listed_with_who_and_what():
     sim.run()
     lines = describe_waits(sim)
     assert len(lines) == 1 and lines[0].startswith("waiter waits in Lock.acquire at ")
-    assert "test_threads.py" in lines[0]
+    assert "test_thread_primitives.py" in lines[0]
 
 
 def test_a_node_death_ends_its_threads():
