@@ -405,3 +405,36 @@ def test_driver_join_of_a_simulated_thread_runs_the_simulation(cluster):
     assert t.is_alive()
     t.join()  # from the driver: runs the simulation until the thread ends
     assert not t.is_alive() and dsai.sim.now() == 2.0
+
+
+# -- deliberate differences (README's table) ----------------------------------------------
+
+def test_a_thread_switches_only_where_it_waits():
+    log = []
+
+    def spinner(name):
+        def body():
+            for i in range(3):
+                log.append((name, i))  # no wait: nobody else runs meanwhile
+            time.sleep(0)
+            log.append((name, "after"))
+        return body
+
+    sim = Simulation()
+    run(sim, spinner("a"), spinner("b"))
+    assert log == [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2), ("a", "after"), ("b", "after")]
+
+
+def test_module_level_lock_is_shared_by_tasks_and_threads_are_not_enumerated(cluster):
+    @ray.remote
+    def hold(s):
+        with MODULE_LOCK:  # one object for every task (on Ray: one per worker process)
+            threading.Thread(target=time.sleep, args=(s,)).start()  # a simulated thread
+            time.sleep(s)
+        return True
+
+    start = dsai.sim.now()
+    names_before = {t.name for t in threading.enumerate()}
+    assert ray.get([hold.remote(1), hold.remote(1)]) == [True, True]
+    assert dsai.sim.now() - start == 2.0
+    assert {t.name for t in threading.enumerate()} == names_before
