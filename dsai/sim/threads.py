@@ -28,10 +28,10 @@ import weakref
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from greenlet import getcurrent
+from greenlet import GreenletExit, getcurrent
 
 from dsai.sim.locks import Condition, Lock, RLock, monotonic
-from dsai.sim.process import Killed, Process, current_process
+from dsai.sim.process import Process, current_process
 
 __all__ = ["Thread", "Timer", "local", "get_ident", "current_thread", "main_thread", "thread_for",
            "kill_threads", "install"]
@@ -152,7 +152,7 @@ def _run_thread(thread: Thread) -> None:
     runner.sim_thread = (thread._sim_proc, None, thread)
     try:
         thread.run()
-    except (Killed, SystemExit):
+    except (GreenletExit, SystemExit):  # killed with its worker or node (Killed), or collected
         pass
     except BaseException:
         thread._invoke_excepthook(thread)
