@@ -30,6 +30,7 @@ from typing import Any, Callable, Iterator
 
 from greenlet import GreenletExit, getcurrent
 
+from dsai.sim import simulation
 from dsai.sim.locks import Condition, Lock, RLock, monotonic
 from dsai.sim.process import Process, current_process
 
@@ -97,13 +98,14 @@ class Thread(_RealThread):
         self._ident = self._native_id = _IDENT_BASE + next(st.count) * 0x1000
         self._sim_done = threading.Event()
         self._started.set()
-        st.started.append(self)
-        if proc.node is not None and st.started and not getattr(proc.node, "_threads_watched", False):
-            proc.node._threads_watched = True
-            proc.node.on_death(lambda node, sim=sim: kill_threads(sim, lambda t: t._sim_proc.node is node))
         ctx = proc.context
         self._sim_proc = sim.spawn(_run_thread, self, name=f"thread {self.name!r}", node=proc.node,
                                    context=_ThreadContext(ctx) if ctx is not None else None)
+        st.started.append(self)
+        node = proc.node
+        if node is not None and not getattr(node, "_threads_watched", False):  # its threads die with it
+            node._threads_watched = True
+            node.on_death(lambda node, sim=sim: kill_threads(sim, lambda t: t._sim_proc.node is node))
 
     def is_alive(self) -> bool:
         if self._sim is None:
@@ -124,9 +126,8 @@ class Thread(_RealThread):
             return
         # The driver (e.g. concurrent.futures at exit) joins a simulated thread:
         # run its simulation until the thread ends, if that simulation still runs.
-        from dsai.sim.simulation import _current
         sim = self._sim
-        if sim is _current and not sim.loop.running:
+        if sim is simulation._current and not sim.loop.running:
             deadline = None if timeout is None else sim.now() + timeout
             sim.run_until(lambda: self._is_stopped, deadline)
 
@@ -158,11 +159,15 @@ def _run_thread(thread: Thread) -> None:
         thread._invoke_excepthook(thread)
     finally:
         runner.sim_thread = None
-        thread._is_stopped = True
-        st = _threads(thread._sim)
-        if thread in st.started:
-            st.started.remove(thread)
-        thread._sim_done.set()
+        _ended(thread)
+
+
+def _ended(thread: Thread) -> None:
+    thread._is_stopped = True
+    st = _threads(thread._sim)
+    if thread in st.started:
+        st.started.remove(thread)
+    thread._sim_done.set()  # (wakes its joiners)
 
 
 class Timer(Thread):
@@ -193,8 +198,10 @@ def kill_threads(sim: Any, which: Callable[[Thread], bool]) -> None:
     if st is None:
         return
     for t in [t for t in st.started if which(t)]:
-        if t._sim_proc is not None and not t._sim_proc.done:
+        if not t._sim_proc.done:
             sim.kill(t._sim_proc)
+        if not t._is_stopped:  # killed before it ever ran
+            _ended(t)
 
 
 # -- which thread is running -----------------------------------------------------------
