@@ -15,7 +15,6 @@ die with it (`stop_actor_threads`).
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 from dsai.mockray.concurrency_groups import DEFAULT_GROUP
@@ -23,9 +22,6 @@ from dsai.sim.process import Process
 from dsai.sim.threads import Thread, kill_threads, thread_for
 
 __all__ = ["thread_of", "stop_actor_threads"]
-
-# A threaded actor's thread pools, one per concurrency group.
-_pools: "weakref.WeakKeyDictionary[Any, dict[str, _Pool]]" = weakref.WeakKeyDictionary()
 
 
 def _main(sim: Any, actor: Any) -> Thread:
@@ -85,7 +81,7 @@ class _Pool:
 
 
 def _pool(actor: Any, group: str) -> _Pool:
-    pools = _pools.setdefault(actor, {})
+    pools = actor.__dict__.setdefault("thread_pools", {})  # (kept on the actor: they go when it goes)
     pool = pools.get(group)
     if pool is None or pool.restarts != actor.num_restarts:
         size = actor.groups.limits[group] if actor.groups is not None else actor.max_concurrency

@@ -54,13 +54,11 @@ class _Threads:
         self.started: list["Thread"] = []  # threads started in simulated work, while they run
 
 
-_state: "weakref.WeakKeyDictionary[Any, _Threads]" = weakref.WeakKeyDictionary()
-
-
 def _threads(sim: Any) -> _Threads:
-    st = _state.get(sim)
+    # Kept on the simulation (its threads point back to it): they go when it goes.
+    st = getattr(sim, "thread_state", None)
     if st is None:
-        st = _state[sim] = _Threads()
+        st = sim.thread_state = _Threads()
     return st
 
 
@@ -194,7 +192,7 @@ class Timer(Thread):
 
 def kill_threads(sim: Any, which: Callable[[Thread], bool]) -> None:
     """End the running simulated threads of `sim` that `which` picks (their worker or node died)."""
-    st = _state.get(sim)
+    st = getattr(sim, "thread_state", None)
     if st is None:
         return
     for t in [t for t in st.started if which(t)]:
