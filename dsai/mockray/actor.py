@@ -63,8 +63,8 @@ class ActorMethod:
         task, returns = rt.new_task(name, None, blob, refs, self._num_returns, _NO_DEMAND, "actor_task",
                                     retries, retry_exceptions, None, actor, method, None,
                                     actor.id_suffix)  # (positional: a faster call)
-        if options and "concurrency_group" in options:
-            actor.call_groups[task.seq] = options["concurrency_group"]
+        if options and options.get("concurrency_group"):
+            task.concurrency_group = options["concurrency_group"]
         actor.submit_call(task)
         return returns
 
