@@ -16,6 +16,7 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor_state import ActorState
 from dsai.mockray.exceptions import ActorAlreadyExistsError
+from dsai.mockray.placement_groups import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.task import pack_args
 
 __all__ = ["ActorClass", "ActorHandle", "ActorMethod", "ActorState", "method"]
@@ -184,11 +185,19 @@ class ActorClass:
         # Ray: an actor needs 1 CPU to be placed but holds none while it lives,
         # unless it asks for CPUs explicitly.
         demand = dict(hold) if num_cpus is not None else {**hold, "CPU": hold.get("CPU", 0.0) + 1.0}
+        mode, spec = pg_options(o)
+        binding = None
+        if mode == EXPLICIT or (mode == CAPTURE and rt.placement is not None):
+            binding = bind(rt, spec, rt.caller()[1], hold, demand, self._cls.__name__)
+            if binding is not None:  # placed by, and holding, its bundle's resources
+                demand = binding.group.demand(binding.index, demand)
+                hold = binding.group.demand(binding.index, hold)
         blob, refs = pack_args(args, kwargs, f"{self._cls.__name__}.__init__")
         creation, _ = rt.new_task(f"{self._cls.__name__}.__init__", state.construct, blob, refs, 0, demand,
                                "actor_creation", 0, False, _strategy(o.get("scheduling_strategy")),
                                state)
         creation.hold = hold
+        creation.pg = binding
         state.start(creation)
         return handle
 
@@ -203,8 +212,10 @@ def _strategy(s: Any) -> Any:
         return "SPREAD"
     if hasattr(s, "node_id") and hasattr(s, "soft"):
         return s
-    raise ValueError(f"scheduling_strategy {s!r} is not simulated; use 'DEFAULT', 'SPREAD' or "
-                     "NodeAffinitySchedulingStrategy(node_id, soft)")
+    if hasattr(s, "placement_group_bundle_index"):
+        return None  # placed by its group's resources (placement_groups.bind)
+    raise ValueError(f"scheduling_strategy {s!r} is not simulated; use 'DEFAULT', 'SPREAD', "
+                     "NodeAffinitySchedulingStrategy(node_id, soft) or PlacementGroupSchedulingStrategy")
 
 
 def method(*args: Any, **kwargs: Any) -> Any:

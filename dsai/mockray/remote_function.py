@@ -12,6 +12,7 @@ from typing import Any, Callable
 from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor import _strategy
+from dsai.mockray.placement_groups import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.task import pack_args
 
 __all__ = ["RemoteFunction"]
@@ -41,6 +42,7 @@ class RemoteFunction:
         r = options.get("max_retries")
         self._max_retries = 3 if r is None else r
         self._retry_exceptions = options.get("retry_exceptions", False)
+        self._pg_mode, self._pg_spec = pg_options(options)  # placement groups (placement_groups.py)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Remote functions cannot be called directly. Instead of running "
@@ -60,9 +62,17 @@ class RemoteFunction:
             blob, refs = pack_args(args, kwargs, self._task_name)
         else:
             blob, refs = None, ()
+        demand, shape, binding = self._demand, self._shape, None
+        mode = self._pg_mode
+        if mode == EXPLICIT or (mode == CAPTURE and rt.placement is not None):
+            binding = bind(rt, self._pg_spec, rt.caller()[1], demand, demand, self._name)
+            if binding is not None:  # it asks for its bundle's resources instead
+                demand, shape = binding.group.demand(binding.index, demand), None
         task, returns = rt.new_task(self._task_name, self._function, blob, refs, self._num_returns,
-                                    self._demand, "task", self._max_retries, self._retry_exceptions,
-                                    self._strategy, None, None, self._shape)  # (positional: faster)
+                                    demand, "task", self._max_retries, self._retry_exceptions,
+                                    self._strategy, None, None, shape)  # (positional: faster)
+        if binding is not None:
+            task.pg = binding
         rt.submit(task)
         return returns
 

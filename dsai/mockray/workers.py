@@ -234,6 +234,8 @@ class Workers:
         ns.release(hold)
         ns.give_worker(worker)
         if task is None:
+            if self.placement is not None and self.placement.pending:  # a group may fit now
+                self.placement.place_pending()
             return None  # nothing fits even with them: no need to look again
         self.sched.put_back(task)  # the long way takes it again
         return self.dispatch(ns, True)
