@@ -16,6 +16,7 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor_state import ActorState
 from dsai.mockray.exceptions import ActorAlreadyExistsError
+from dsai.mockray.generator import default_num_returns, start
 from dsai.mockray.placement_groups import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.task import pack_args
 
@@ -61,9 +62,13 @@ class ActorMethod:
             retry_exceptions = options.get("retry_exceptions", False)
         else:
             retries, retry_exceptions = actor.max_task_retries, False
-        task, returns = rt.new_task(name, None, blob, refs, self._num_returns, _NO_DEMAND, "actor_task",
+        n = self._num_returns
+        streaming = type(n) is str  # a generator method (generator.py)
+        task, returns = rt.new_task(name, None, blob, refs, 1 if streaming else n, _NO_DEMAND, "actor_task",
                                     retries, retry_exceptions, None, actor, method, None,
                                     actor.id_suffix)  # (positional: a faster call)
+        if streaming:
+            returns = start(rt, task, returns, n)
         actor.submit_call(task)
         return returns
 
@@ -128,7 +133,7 @@ def _method_table(cls: type) -> dict[str, int]:
         if name.startswith("__") and name != "__call__":
             continue
         if callable(member):
-            out[name] = getattr(member, "__ray_num_returns__", 1)
+            out[name] = default_num_returns(member, getattr(member, "__ray_num_returns__", None))
     return out
 
 

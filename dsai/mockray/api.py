@@ -15,6 +15,7 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor import ActorClass, ActorHandle
 from dsai.mockray.exceptions import ActorHandleNotFoundError
+from dsai.mockray.generator import ObjectRefGenerator
 from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.remote_function import RemoteFunction
 from dsai.mockray.runtime import Runtime
@@ -165,6 +166,8 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
                 if not isinstance(r, ObjectRef):
                     raise TypeError(f"Attempting to call `get` on the value {r!r}, which is not an "
                                     "ray.ObjectRef.")
+    elif isinstance(object_refs, ObjectRefGenerator):
+        return object_refs  # as Ray 2.60 does (its refs come from iterating it)
     else:
         raise ValueError(f"Invalid type of object refs, {type(object_refs)}, is given. 'object_refs' "
                          "must either be an ObjectRef or a list of ObjectRefs. ")
@@ -185,7 +188,7 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
          fetch_local: bool = True) -> tuple[list[ObjectRef], list[ObjectRef]]:
     """Split refs into (ready, not ready): the first `num_returns` ready ones, in input order."""
     if type(object_refs) is not list:
-        if isinstance(object_refs, ObjectRef):
+        if isinstance(object_refs, (ObjectRef, ObjectRefGenerator)):
             raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got a "
                             f"single ray.ObjectRef or ray.ObjectRefGenerator {object_refs}")
         if not isinstance(object_refs, list):
@@ -233,6 +236,8 @@ def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
 def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True) -> None:
     """Cancel the task behind a ref: queued tasks never run; running ones get KeyboardInterrupt
     (force=True kills the worker). `get` on it then raises TaskCancelledError."""
+    if isinstance(object_ref, ObjectRefGenerator):
+        object_ref = object_ref._generator_ref  # cancels the generator task
     if not isinstance(object_ref, ObjectRef):
         raise TypeError("ray.cancel() only supported for object refs. For actors, try ray.kill(). "
                         f"Got: {type(object_ref)}.")

@@ -150,9 +150,6 @@ def validate_task_options(options: dict, in_options: bool) -> None:
     if in_options and "max_calls" in options:
         raise ValueError("Setting 'max_calls' is not supported in '.options()'.")
     _not_simulated(options)
-    if options.get("num_returns") in ("dynamic", "streaming"):
-        raise NotImplementedError("generator tasks (num_returns='streaming') are not simulated yet; "
-                                  "return a list instead")
 
 
 def validate_actor_options(options: dict, in_options: bool) -> None:

@@ -136,6 +136,8 @@ class Workers:
             values = [deserialize(e.value) for e in task.arg_entries]
             args, kwargs = unpack_args(task.args_blob, values)
             result = fn(*args, **kwargs)
+        if task.stream is not None:  # a generator task: publish what it yields (generator.py)
+            return task.stream.run(result, _run_coroutine)
         if actor is not None and actor.is_async and _is_coroutine(result):
             result = _run_coroutine(result)
         n = task.num_returns
