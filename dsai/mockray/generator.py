@@ -5,10 +5,12 @@ at once (Ray 2.60's default, `num_returns="streaming"`). The task runs in
 its worker as usual; each `yield` stores one object, at that moment of
 virtual time, where the task runs (`Stream.run`). The caller's
 `next(gen)` (or `async for`) waits for the next object and hands out its
-ObjectRef; when the task ends, the stream ends: `StopIteration` if it
-succeeded, else one last ref, the task's own completion ref
-(`gen.completed()`), whose `ray.get` raises the task's error (a cancel
-included), then `StopIteration`, exactly as Ray's `_next_sync` does.
+ObjectRef; when the task ends, the stream ends with `StopIteration`. An
+exception the generator raises is its stream's next object (its `get`
+raises `RayTaskError`), and the stream ends there; a task that fails
+otherwise (cancelled, its worker or node lost without retries) ends the
+stream with one last ref, the task's own completion ref (`gen.completed()`),
+whose `get` raises that error: Ray's `_next_sync`, step by step.
 
 `ray.wait` accepts generators: one is ready when `next(gen)` would not
 block (its next object exists, or the stream has ended). With
@@ -28,6 +30,7 @@ function returned to `task.stream.run`.
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections import deque
 from typing import Any, Callable, Iterator
 
@@ -90,10 +93,18 @@ class Stream:
                             f"but returned {type(gen).__name__}, not a generator; use yield, or drop "
                             "num_returns")
         i = 0
-        for value in items:
-            if i >= self.count:  # (a retried attempt yields the first ones again: skip them)
-                self._publish(i, value)
-            i += 1
+        try:
+            for value in items:
+                if i >= self.count:  # (a retried attempt yields the first ones again: skip them)
+                    self._publish(i, value)
+                i += 1
+        except Exception as error:  # noqa: BLE001
+            if self.dynamic or task.retryable(error) or task.cancel_requested:
+                raise  # retried from the start (or cancelled) as any task
+            # The generator's own error is its stream's next object; the task itself succeeds.
+            e = self.ref(self.count)._entry
+            e.set_error(self.rt.task_error(task, error, None), self._node(), self.rt.clock.time)
+            self.count += 1
         if self.dynamic:
             refs = deque(self.take(k) for k in range(self.count))
             return [serialize(DynamicObjectRefGenerator(refs), f"the generator of {task.name}")]
@@ -102,14 +113,17 @@ class Stream:
     def _publish(self, i: int, value: Any) -> None:
         task, rt = self.task, self.rt
         s = serialize(value, f"a value yielded by {task.name}")
-        ns = task.node if task.node is not None else task.actor.node
-        here, owner = ns.node.id, task.caller_node
+        here, owner = self._node(), task.caller_node
         if owner != here and s.nbytes < INLINE_THRESHOLD:  # small values ride to the owner at once
             st = rt.sim.network.stats
             st[here].bytes_sent += s.nbytes
             st[owner].bytes_received += s.nbytes
         self.ref(i)._entry.set_value(s, here, rt.clock.time)
         self.count = i + 1
+
+    def _node(self) -> int:
+        task = self.task
+        return (task.node if task.node is not None else task.actor.node).node.id
 
     def _ended(self, completion: ObjectEntry) -> None:
         # Readers (or ray.wait) waiting on an index the task never yielded wake up: the
@@ -136,6 +150,9 @@ def start(rt: Any, task: Any, ref: ObjectRef, num_returns: str) -> Any:
     """A generator task was made (with one return, its completion): attach its stream;
     what `.remote()` returns."""
     dynamic = num_returns == "dynamic"
+    if dynamic:
+        warnings.warn("num_returns='dynamic' is deprecated and will be removed in a future Ray release. "
+                      "Use num_returns='streaming' instead.", DeprecationWarning, stacklevel=3)
     task.stream = Stream(rt, task, dynamic)
     return ref if dynamic else ObjectRefGenerator(ref, task.stream)
 
