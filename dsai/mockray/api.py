@@ -19,6 +19,7 @@ from dsai.mockray.generator import ObjectRefGenerator
 from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.remote_function import RemoteFunction
 from dsai.mockray.runtime import Runtime
+from dsai.mockray.runtime_context import get_runtime_context
 from dsai.sim.network import NetworkConfig
 from dsai.sim.process import current_process
 
@@ -315,7 +316,7 @@ def get_gpu_ids() -> list[int]:
     task = proc.context if proc is not None else None
     if task is None:
         return []
-    n = int(task.hold.get("GPU", 0))
+    n = int(get_runtime_context().get_assigned_resources().get("GPU", 0))  # (also in a placement group)
     return list(range(n))
 
 

@@ -68,8 +68,7 @@ class RuntimeContext:
         return {k[:k.rindex("_group_")]: v for k, v in task.hold.items() if not k.startswith("bundle_group_")}
 
     def get_accelerator_ids(self) -> dict[str, list[str]]:
-        task = self._task()
-        n = int(task.hold.get("GPU", 0)) if task is not None else 0
+        n = int(self.get_assigned_resources().get("GPU", 0))
         return {"GPU": [str(i) for i in range(n)]}
 
     def get_placement_group_id(self) -> str | None:

@@ -279,3 +279,36 @@ def test_a_group_handle_travels_into_tasks(ray, pgs):
 
     assert pg.wait(60)
     assert ray.get(table_of.remote(pg), timeout=60) == ("CREATED", 1)
+
+
+def test_a_gpu_bundle_gives_its_task_the_gpu(ray, pgs):
+    pg = pgs([{"CPU": 1, "GPU": 1}])
+
+    @ray.remote(num_gpus=1)
+    def gpus():
+        return ray.get_gpu_ids(), ray.get_runtime_context().get_assigned_resources()
+
+    ids, assigned = ray.get(gpus.options(scheduling_strategy=_strategy(ray)(pg, 0)).remote(), timeout=60)
+    assert len(ids) == 1 and assigned == {"CPU": 1.0, "GPU": 1.0}
+
+
+def test_an_actors_calls_and_children_follow_its_group(ray, pgs):
+    pg = pgs([{"CPU": 1}, {"CPU": 1}])
+    S = _strategy(ray)
+
+    @ray.remote
+    def child():
+        return ray.get_runtime_context().get_placement_group_id()
+
+    @ray.remote
+    class Stage:
+        def group(self):
+            return ray.util.get_current_placement_group()
+
+        def childs_group(self):
+            return ray.get(child.remote())
+
+    a = Stage.options(scheduling_strategy=S(pg, 0, placement_group_capture_child_tasks=True)).remote()
+    assert ray.get(a.group.remote(), timeout=60) == pg
+    assert ray.get(a.childs_group.remote(), timeout=60) == pg.id.hex()
+    ray.kill(a)
