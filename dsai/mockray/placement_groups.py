@@ -173,6 +173,8 @@ def bind(rt: Any, spec: tuple, caller: Any, resources: dict[str, float],
             raise ValueError("If placement group is not set, the value of bundle index must be -1.")
         return None
     g = rt.placement.by_id.get(gid) if rt.placement is not None else None
+    if g is not None and getattr(pg, "_group", g) not in (None, g):
+        g = None  # a handle from an earlier session whose id the seed gave again
     if g is None:
         raise ValueError(f"Placement group {gid} does not belong to this cluster (was it made before "
                          "ray.shutdown() or by another ray.init()?); create it again in this session.")
@@ -208,12 +210,14 @@ class PlacementGroups:
         self.pending: list[GroupState] = []  # waiting for resources, oldest first
         self._watched: set[int] = set()  # nodes whose death we follow
         self._placing = False
+        self._ids = rt.sim.stream("placement_groups")
 
     # -- creating ------------------------------------------------------------------------
     def new(self, bundles: list[dict[str, float]], strategy: str, name: str, detached: bool) -> GroupState:
         """A group's record (set its `handle`, then `submit` it)."""
         rt = self.rt
-        gid = "%028x" % (len(self.by_id) + 1) + JOB_ID.hex()  # Ray's layout: 14 unique bytes, the job's 4
+        # Ray's layout: 14 random bytes (seeded here), then the job's 4.
+        gid = "%028x" % self._ids.getrandbits(112) + JOB_ID.hex()
         g = GroupState(gid, bundles, strategy, name, rt.namespace, detached, rt.clock.time)
         self.by_id[gid] = g
         return g

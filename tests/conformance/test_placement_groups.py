@@ -312,3 +312,11 @@ def test_an_actors_calls_and_children_follow_its_group(ray, pgs):
     assert ray.get(a.group.remote(), timeout=60) == pg
     assert ray.get(a.childs_group.remote(), timeout=60) == pg.id.hex()
     ray.kill(a)
+
+
+def test_waiting_on_a_removed_group_says_it_does_not_exist(ray, pgs):
+    pg = pgs([{"CPU": 1}])
+    assert pg.wait(60)
+    ray.util.remove_placement_group(pg)
+    with pytest.raises(Exception, match="does not exist"):  # Ray raises a bare Exception
+        pg.wait(1)

@@ -156,3 +156,25 @@ def test_placement_is_deterministic(nodes):
     first = run()
     ray.shutdown()
     assert run() == first
+
+
+def test_what_is_not_simulated_says_so(nodes):
+    nodes(2)
+    with pytest.raises(NotImplementedError, match="no labels"):
+        placement_group([{"CPU": 1}], bundle_label_selector=[{"zone": "a"}])
+    with pytest.raises(NotImplementedError, match="no labels"):
+        placement_group([{"CPU": 1}], topology_strategy={"ray.io/node-id": "PACK"})
+    with pytest.raises(TypeError, match="placement_group must be a PlacementGroup"):
+        node_of.options(placement_group=object()).remote()
+
+
+def test_a_group_made_in_a_previous_session_is_refused(nodes):
+    nodes(2)
+    pg = placement_group([{"CPU": 1}])
+    ray.shutdown()
+    nodes(2)
+    again = placement_group([{"CPU": 1}])
+    assert again.id == pg.id  # the same seed gives the same id...
+    with pytest.raises(ValueError, match="does not belong to this cluster"):
+        node_of.options(scheduling_strategy=S(pg)).remote()  # ...but the old handle is refused
+    assert ray.get(node_of.options(scheduling_strategy=S(again)).remote())

@@ -69,6 +69,7 @@ class PlacementGroup:
     def __init__(self, id: PlacementGroupID, bundle_cache: Optional[list[dict]] = None) -> None:
         self.id = id
         self.bundle_cache = bundle_cache
+        self._group: Any = None  # the cluster's record, when made in this process (not pickled)
 
     @property
     def is_empty(self) -> bool:
@@ -124,6 +125,8 @@ def _rebuild(binary: bytes, bundles: Optional[list[dict]]) -> PlacementGroup:
 def _state(pg: PlacementGroup) -> Any:
     rt = session.runtime()
     g = rt.placement.by_id.get(pg.id.hex()) if rt.placement is not None else None
+    if g is not None and pg._group is not None and pg._group is not g:
+        g = None  # made in an earlier session (a seeded id can come again)
     if g is None:
         raise PlacementGroupNotFoundError(
             f"Placement group {pg.id!r} does not exist in this cluster (was it made before "
@@ -132,7 +135,9 @@ def _state(pg: PlacementGroup) -> Any:
 
 
 def _handle(g: Any) -> PlacementGroup:
-    return PlacementGroup(PlacementGroupID(bytes.fromhex(g.id)), [dict(b) for b in g.bundles])
+    pg = PlacementGroup(PlacementGroupID(bytes.fromhex(g.id)), [dict(b) for b in g.bundles])
+    pg._group = g
+    return pg
 
 
 def _validate_bundles(bundles: Any) -> None:
@@ -181,7 +186,7 @@ def placement_group(bundles: list[dict[str, float]], strategy: Optional[str] = N
     g = pgs.new(cache, strategy or "PACK", name, lifetime == "detached")
     g.handle = _handle(g)
     pgs.submit(g)
-    return PlacementGroup(PlacementGroupID(bytes.fromhex(g.id)), [dict(b) for b in cache])
+    return _handle(g)
 
 
 def remove_placement_group(placement_group: PlacementGroup) -> None:
@@ -200,7 +205,9 @@ def get_placement_group(placement_group_name: str) -> PlacementGroup:
     if rt.placement is not None:
         for g in reversed(list(rt.placement.by_id.values())):
             if g.name == placement_group_name and g.namespace == rt.namespace and g.state != "REMOVED":
-                return PlacementGroup(PlacementGroupID(bytes.fromhex(g.id)))
+                pg = PlacementGroup(PlacementGroupID(bytes.fromhex(g.id)))  # (no bundles: as Ray's)
+                pg._group = g
+                return pg
     raise ValueError(f"Failed to look up placement group with name: {placement_group_name}")
 
 
