@@ -17,7 +17,7 @@ from dsai.mockray import session
 from dsai.mockray.actor_state import ActorState
 from dsai.mockray.exceptions import ActorAlreadyExistsError
 from dsai.mockray.generator import default_num_returns, start
-from dsai.mockray.placement_groups import CAPTURE, EXPLICIT, bind, pg_options
+from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.task import pack_args
 
 __all__ = ["ActorClass", "ActorHandle", "ActorMethod", "ActorState", "method"]

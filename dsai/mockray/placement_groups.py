@@ -20,12 +20,12 @@ in Ray). A node's death unsets the bundles it held; the group is RESCHEDULING
 until they are reserved again elsewhere (actors and retried tasks follow).
 
 The runtime holds one `PlacementGroups` (`rt.placement`, made on first use);
+placement_binding.py decides which group and bundle a task runs in;
 `dsai.mockray.util.placement_group` is the API in front of it.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from dsai.mockray.exceptions import TaskPlacementGroupRemoved, WorkerCrashedError
@@ -34,8 +34,7 @@ from dsai.mockray.scheduler import EPS, NodeState, fits
 from dsai.mockray.serialization import serialize
 from dsai.mockray.task import JOB_ID
 
-__all__ = ["PlacementGroups", "GroupState", "Binding", "STRATEGIES", "groups", "pg_options", "bind",
-           "current_binding", "NEVER", "CAPTURE", "EXPLICIT"]
+__all__ = ["PlacementGroups", "GroupState", "STRATEGIES", "groups"]
 
 STRATEGIES = ("PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD")
 BUNDLE_UNITS = 1000.0  # Ray's bundle resource: 1000 per bundle, 0.001 per task in it
@@ -103,95 +102,6 @@ class GroupState:
         return f"GroupState({self.id[:8]}, {self.strategy}, {self.state}, bundles on {where})"
 
 
-class Binding:
-    """A task's or actor's place in a group: its bundle (-1: any) and whether its children follow it."""
-
-    __slots__ = ("group", "index", "capture")
-
-    def __init__(self, group: GroupState, index: int, capture: bool) -> None:
-        self.group, self.index, self.capture = group, index, capture
-
-    def __repr__(self) -> str:
-        return f"Binding({self.group.id[:8]}, bundle={self.index}, capture={self.capture})"
-
-
-NEVER, CAPTURE, EXPLICIT = 0, 1, 2  # how a task's options relate to placement groups (see pg_options)
-
-
-def pg_options(options: dict[str, Any]) -> tuple[int, tuple]:
-    """How options place a task or actor: NEVER (an explicit other strategy), CAPTURE (no
-    group named: its caller's group if the caller captures children), EXPLICIT (a group
-    named, by PlacementGroupSchedulingStrategy or the legacy placement_group= option);
-    and the (placement_group, bundle_index, capture_child_tasks) they give."""
-    s = options.get("scheduling_strategy")
-    if s is not None and hasattr(s, "placement_group_bundle_index"):
-        return EXPLICIT, (s.placement_group, s.placement_group_bundle_index,
-                          s.placement_group_capture_child_tasks)
-    if s is not None:  # "DEFAULT", "SPREAD", node affinity: never in a group (as in Ray)
-        return NEVER, ()
-    spec = (options.get("placement_group", "default"), options.get("placement_group_bundle_index", -1),
-            options.get("placement_group_capture_child_tasks"))
-    names = ("placement_group", "placement_group_bundle_index", "placement_group_capture_child_tasks")
-    for name, value, unset in zip(names, spec, ("default", -1, None)):
-        if value != unset and value is not False:  # Ray warns at the older spelling
-            warnings.warn(f"{name} parameter is deprecated. Use scheduling_strategy="
-                          "PlacementGroupSchedulingStrategy(...) instead, see the usage at "
-                          "https://docs.ray.io/en/releases-2.60.0/ray-core/package-ref.html#ray-remote.",
-                          DeprecationWarning, stacklevel=4)
-    return (CAPTURE if spec == ("default", -1, None) else EXPLICIT), spec
-
-
-def current_binding(task: Any) -> "Binding | None":
-    """The group binding of the code running `task` (an actor's calls run in the actor's)."""
-    if task is None:
-        return None
-    if task.kind == "actor_task":
-        return task.actor.creation.pg
-    return task.pg
-
-
-def bind(rt: Any, spec: tuple, caller: Any, resources: dict[str, float],
-         placement_resources: dict[str, float], what: str) -> "Binding | None":
-    """Ray's `_configure_placement_group_based_on_context`: the group a task or actor runs in
-    (or None), its bundle index checked and its resources checked against the bundles."""
-    pg, index, capture = spec
-    parent = current_binding(caller)
-    if capture is None:
-        capture = parent.capture if parent is not None else False
-    if pg == "default":
-        pg = parent.group if (capture and parent is not None) else None
-    gid = None
-    if isinstance(pg, GroupState):
-        gid = pg.id
-    elif pg is not None and not hasattr(pg, "is_empty"):
-        raise TypeError(f"placement_group must be a PlacementGroup (ray.util.placement_group(...)), "
-                        f"None or 'default', not {type(pg).__name__}: {pg!r}")
-    elif pg is not None and not pg.is_empty:
-        gid = pg.id.hex()
-    if gid is None:
-        if index != -1:
-            raise ValueError("If placement group is not set, the value of bundle index must be -1.")
-        return None
-    g = rt.placement.by_id.get(gid) if rt.placement is not None else None
-    if g is not None and getattr(pg, "_group", g) not in (None, g):
-        g = None  # a handle from an earlier session whose id the seed gave again
-    if g is None:
-        raise ValueError(f"Placement group {gid} does not belong to this cluster (was it made before "
-                         "ray.shutdown() or by another ray.init()?); create it again in this session.")
-    if index >= len(g.bundles) or index < -1:
-        raise ValueError(f"placement group bundle index {index} is invalid. Valid placement group "
-                         f"indexes: 0-{len(g.bundles)}")
-    bundles = [dict(b) for b in g.bundles]
-    if not any(fits(b, resources) for b in bundles):
-        raise ValueError(f"Cannot schedule {what} with the placement group because the resource "
-                         f"request {_plain(resources)} cannot fit into any bundles for the placement group, "
-                         f"{bundles}.")
-    if not any(fits(b, placement_resources) for b in bundles):
-        raise ValueError(f"Cannot schedule {what} with the placement group because the actor requires "
-                         f"{_plain(placement_resources).get('CPU', 0)} CPU for creation, but it cannot fit into "
-                         f"any bundles for the placement group, {bundles}. Consider creating a "
-                         "placement group with CPU resources.")
-    return Binding(g, index, bool(capture))
 
 
 def groups(rt: Any) -> "PlacementGroups":
@@ -423,11 +333,6 @@ class PlacementGroups:
 _ACTOR_REMOVED = ("The actor is dead because its worker process has died. Worker exit type: "
                   "INTENDED_SYSTEM_EXIT Worker exit detail: Destroying worker since its placement "
                   "group was removed. Placement group id: %s, bundle index: %d")
-
-
-def _plain(resources: dict[str, float]) -> dict[str, float]:
-    """Whole amounts as ints, as the user wrote them (Ray's messages show its option values)."""
-    return {k: int(v) if float(v).is_integer() else v for k, v in resources.items()}
 
 
 def _sum(bundles: list[dict[str, float]]) -> dict[str, float]:

@@ -13,7 +13,7 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor import _strategy
 from dsai.mockray.generator import default_num_returns, start
-from dsai.mockray.placement_groups import CAPTURE, EXPLICIT, bind, pg_options
+from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.task import pack_args
 
 __all__ = ["RemoteFunction"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsai.mockray import session
-from dsai.mockray.placement_groups import current_binding
+from dsai.mockray.placement_binding import current_binding
 from dsai.sim.process import current_process
 
 __all__ = ["RuntimeContext", "get_runtime_context"]

@@ -16,7 +16,8 @@ from typing import Any, Optional
 
 from dsai.errors import DsaiError
 from dsai.mockray import api, session
-from dsai.mockray.placement_groups import STRATEGIES, current_binding, groups
+from dsai.mockray.placement_binding import current_binding
+from dsai.mockray.placement_groups import STRATEGIES, groups
 from dsai.sim.process import current_process
 
 __all__ = ["PlacementGroup", "PlacementGroupID", "placement_group", "remove_placement_group",
