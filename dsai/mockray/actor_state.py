@@ -42,7 +42,8 @@ class ActorState:
         self.instance: Any = None
         self.mailbox: deque[Task] = deque()
         self.running: dict[int, Task] = {}
-        self.is_async = any(inspect.iscoroutinefunction(m) for _, m in inspect.getmembers(cls, inspect.isfunction))
+        self.is_async = any(inspect.iscoroutinefunction(m) or inspect.isasyncgenfunction(m)
+                            for _, m in inspect.getmembers(cls, inspect.isfunction))
         mc = options.get("max_concurrency")
         self.max_concurrency = mc if mc else (1000 if self.is_async else 1)
         groups = options.get("concurrency_groups")
