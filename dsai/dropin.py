@@ -33,7 +33,7 @@ from typing import Any, Iterator
 import dsai.mockray as _mockray
 from dsai.mockray import session as _session
 
-__all__ = ["SimulatedRay", "simulate_ray", "install", "uninstall", "installed"]
+__all__ = ["SimulatedRay", "simulate_ray", "install", "uninstall", "installed", "current"]
 
 _TARGET = "dsai.mockray"
 _SHAPE_KEYWORDS = ("num_cpus", "num_gpus", "resources")
@@ -46,7 +46,12 @@ class SimulatedRay(types.ModuleType):
         super().__init__("ray", _mockray.__doc__)
         self.__path__: list[str] = []  # a package, so `import ray.util` asks the finder
         self.__version__ = _mockray.__version__
+        self.__all__ = list(_mockray.__all__)  # `from ray import *`
         self._dsai_defaults = dict(defaults)
+
+    def set_init_default(self, key: str, value: Any) -> None:
+        """Use `value` for `ray.init(key=...)` from now on when the program does not pass it."""
+        self._dsai_defaults[key] = value
 
     def init(self, address: str | None = None, **kwargs: Any) -> Any:
         """`ray.init`, with the session's defaults for the keywords the program leaves out."""
@@ -132,6 +137,13 @@ _state: dict[str, Any] = {}  # while installed: finder, ray, saved modules, save
 def installed() -> bool:
     """Whether `import ray` currently resolves to the simulator through this hook."""
     return bool(_state)
+
+
+def current() -> SimulatedRay:
+    """The `ray` module of the installed hook."""
+    if not _state:
+        raise RuntimeError("the ray drop-in is not installed; call dsai.dropin.install() first")
+    return _state["ray"]
 
 
 def install(**defaults: Any) -> SimulatedRay:

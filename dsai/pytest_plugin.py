@@ -31,7 +31,6 @@ import pytest
 __all__ = ["ray_cluster"]
 
 _SEED_KEY = pytest.StashKey[int]()
-_UP_KEY = pytest.StashKey[bool]()
 _failures: list[tuple[str, int]] = []  # (nodeid, seed) of failing tests, for the summary
 
 
@@ -83,7 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _install()
     num_cpus = config.getoption("dsai_num_cpus")
     if num_cpus is not None:
-        _ray()._dsai_defaults["num_cpus"] = num_cpus
+        _ray().set_init_default("num_cpus", num_cpus)
     _failures.clear()
 
 
@@ -98,7 +97,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _ray() -> Any:
     from dsai import dropin
 
-    return dropin._state["ray"]
+    return dropin.current()
 
 
 def _shutdown() -> None:
@@ -124,7 +123,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     seed = _seed_for(item)
     item.stash[_SEED_KEY] = seed
-    _ray()._dsai_defaults["seed"] = seed
+    _ray().set_init_default("seed", seed)
 
 
 @pytest.fixture(autouse=True)
@@ -136,7 +135,6 @@ def _dsai_fresh_cluster(request: pytest.FixtureRequest) -> Iterator[None]:
     import dsai.mockray
 
     up_before = dsai.mockray.is_initialized()
-    request.node.stash[_UP_KEY] = up_before
     yield
     if not up_before:
         _shutdown()

@@ -117,3 +117,21 @@ def test_installing_twice_is_refused(hook):
 
 def test_repr_says_it_is_the_simulator(hook):
     assert "dsai simulator" in repr(hook)
+
+
+def test_star_import_gives_rays_names(hook):
+    names: dict = {}
+    exec("from ray import *", names)
+    assert names["remote"] is dsai.mockray.remote and names["get"] is dsai.mockray.get
+
+
+def test_current_is_the_installed_module(hook):
+    assert dropin.current() is hook
+    hook.set_init_default("num_cpus", 2)
+    hook.init()
+    assert hook.cluster_resources()["CPU"] == 2
+
+
+def test_current_without_the_hook_is_an_error():
+    with pytest.raises(RuntimeError, match="not installed"):
+        dropin.current()
