@@ -43,10 +43,8 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
 
 def ray_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DSAI_BACKEND"}
-    # A fresh local cluster per run, with a token of its own (Ray 2.60 enables token auth);
-    # under load the raylet registers later than Ray's default 30 s allow.
-    env.update(RAY_ADDRESS="local", RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32),
-               RAY_raylet_start_wait_time_s="120")
+    # A fresh local cluster per run, with a token of its own (Ray 2.60 enables token auth).
+    env.update(RAY_ADDRESS="local", RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=secrets.token_hex(32))
     return env
 
 

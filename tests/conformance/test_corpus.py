@@ -170,9 +170,7 @@ ray.shutdown()
 
 def _ray_env(token: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("DSAI_BACKEND", "RAY_ADDRESS")}
-    # RAY_raylet_start_wait_time_s: under load the raylet registers later than Ray's default 30 s.
-    env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token, RAY_DEDUP_LOGS="0",
-               RAY_raylet_start_wait_time_s="120")
+    env.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token, RAY_DEDUP_LOGS="0")
     return env
 
 
