@@ -57,8 +57,8 @@ PROGRAMS = [
                       "when the class was exported (6)"),
     Program("anti_pattern_ray_get_loop.py", stdout=""),
     Program("generator.py", contains=("Exception: error",),
-            sim_xfail="#17 item 10: generators (num_returns='dynamic', DynamicObjectRefGenerator) "
-                      "are not simulated"),
+            sim_xfail="#17 item 10: a generator with a number for num_returns that raises after 2 of 4 "
+                      "values fails all 4 refs here; Ray gives the first 2 their values"),
     Program("limit_pending_tasks.py", stdout=""),
     Program("limit_running_tasks.py", stdout=""),
     Program("obj_ref.py", why="the task prints only if it runs before the driver exits (a race on Ray)"),
@@ -71,8 +71,7 @@ PROGRAMS = [
     Program("pattern_tree_of_actors.py", stdout=""),
     Program("placement_group_example.py", contains=("Cannot create a placement group because "
                                                     "{'GPU': 2} bundle cannot be created.",),
-            own_cluster=True,
-            sim_xfail="#17 item 11: ray.util.placement_group is not simulated"),
+            own_cluster=True),
     Program("task_exceptions.py", contains=("Exception: the real error", "MyException: a user exception",
                                             "<class '__main__.MyFinalException'>",
                                             "a *final* user exception")),
