@@ -29,6 +29,7 @@ from greenlet import getcurrent
 
 from dsai.mockray.exceptions import GetTimeoutError, SimulationDeadlockError
 from dsai.mockray.gc_policy import gc_policy
+from dsai.mockray.livelock import trips_of
 from dsai.mockray.object_ref import FAILED, PENDING, READY, ObjectEntry, ObjectRef, value_of
 from dsai.mockray.object_store import INLINE_THRESHOLD
 from dsai.mockray.serialization import deserialize
@@ -223,6 +224,7 @@ class Blocking:
         w.proc = proc
         timer = self.sim.loop.call_later(timeout, w.timeout) if timeout is not None else None
         self.blocked[proc] = w
+        began = self.clock.time
         try:
             self.sim.block(("wait", w))
         finally:
@@ -232,6 +234,12 @@ class Blocking:
             if lend and task.released_cpu and ns.alive and task.node is ns:
                 task.released_cpu = False
                 ns.acquire({"CPU": task.hold["CPU"]})
+        if task is not None:  # a livelock in zero time must still move the clock (livelock.py)
+            trips = trips_of(task)
+            cost = trips.cost(began, self.clock.time)
+            if cost:
+                self.sim.sleep(cost)
+            trips.end = self.clock.time
 
     # -- the driver's and a worker's get and wait -------------------------------------------
     def get_one(self, ref: ObjectRef, timeout: float | None) -> Any:

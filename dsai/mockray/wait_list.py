@@ -9,12 +9,13 @@ microbenchmark row "wait 1k refs") is
 Checking each call's list from scratch (types, duplicates, which objects are
 ready) makes that loop quadratic in the list's length. So the driver remembers
 the list its last `wait` returned. When the next call passes the same refs,
-what was checked still holds; the list subscribes once to each of its pending
-objects (O(1) each, once for the whole loop), the objects that became ready
-since are the ones that called it, and a heap ordered by list position yields
-the first ready ones. Anything unusual (an object lost, or one that must first be fetched
-from another node) drops the memory and the call is answered the long way, so
-the results and the simulation are the same either way.
+what was checked still holds; the list subscribed once to each of its pending
+objects (O(1) each, once for the whole loop), so the objects done since are the
+ones that called it, and a heap ordered by list position yields the first
+ready ones. Anything unusual (an object lost, or one that must first be
+fetched from another node) drops the memory (`close`: it stops noting and lets
+go of the list) and the call is answered the long way, so the results and the
+simulation are the same either way.
 """
 
 from __future__ import annotations

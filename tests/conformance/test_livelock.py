@@ -1,0 +1,69 @@
+"""Conformance: a livelock does not stop the driver's clock: a get with a timeout still times out.
+
+Two actors that call each other in a loop never finish; on Ray the driver's
+`ray.get(ref, timeout=...)` raises `GetTimeoutError` once the timeout has
+passed. The simulator, where calls cost no virtual time, must not hang there
+(dsai/mockray/livelock.py: past 10,000 zero-time round trips in a row, each
+costs 1 ms of virtual time).
+"""
+
+import pytest
+
+
+def test_a_get_with_a_timeout_returns_while_two_actors_livelock(ray, now):
+    @ray.remote
+    class Ticker:
+        def next(self):
+            return 1
+
+    @ray.remote
+    class Spinner:
+        def spin(self, other):
+            while True:
+                ray.get(other.next.remote())
+
+    ticker = Ticker.remote()
+    spinner = Spinner.remote()
+    ray.get(ticker.next.remote())  # both started (on Ray each is a worker process)
+    ref = spinner.spin.remote(ticker)
+    start = now()
+    with pytest.raises(ray.exceptions.GetTimeoutError):
+        ray.get(ref, timeout=2)
+    assert now() - start >= 2
+    ready, not_ready = ray.wait([ref], timeout=1)  # and again: the loop is still spinning
+    assert (ready, not_ready) == ([], [ref])
+    assert now() - start >= 3
+    ray.kill(spinner)
+    ray.kill(ticker)
+    with pytest.raises(ray.exceptions.RayActorError):
+        ray.get(ref)
+
+
+def test_a_task_in_a_livelock_times_out_its_own_get(ray):
+    """A task waiting (with a timeout) on an actor that livelocks sees the timeout too."""
+
+    @ray.remote
+    class Ticker:
+        def next(self):
+            return 1
+
+    @ray.remote
+    class Spinner:
+        def spin(self, other):
+            while True:
+                ray.get(other.next.remote())
+
+    @ray.remote
+    def watch(ref_list):
+        try:
+            ray.get(ref_list[0], timeout=1)
+        except ray.exceptions.GetTimeoutError:
+            return "timed out"
+        return "returned"
+
+    ticker = Ticker.remote()
+    spinner = Spinner.remote()
+    ref = spinner.spin.remote(ticker)
+    assert ray.get(watch.remote([ref]), timeout=60) == "timed out"
+    ray.kill(spinner)
+    ray.kill(ticker)
