@@ -41,7 +41,6 @@ class Program:
     contains: tuple[str, ...] = ()        # lines that must appear (random or timing-dependent output)
     own_cluster: bool = False             # real Ray: the program passes num_cpus/num_gpus to ray.init
     sim_xfail: str = ""                   # the issue item the simulator fails on
-    sim_hangs: bool = False               # the xfail is a hang: not run (it would cost the whole timeout)
     why: str = field(default="", compare=False)
 
 
@@ -62,10 +61,7 @@ PROGRAMS = [
     Program("limit_pending_tasks.py", stdout=""),
     Program("limit_running_tasks.py", stdout=""),
     Program("obj_ref.py", why="the task prints only if it runs before the driver exits (a race on Ray)"),
-    Program("pattern_async_actor.py", contains=("get_num_executed_tasks didn't finish in 5 seconds",),
-            sim_xfail="#17 item 6: an actor looping on ray.get(other.method.remote()) takes no virtual "
-                      "time, so the driver's ray.get(..., timeout=5) never times out",
-            sim_hangs=True),
+    Program("pattern_async_actor.py", contains=("get_num_executed_tasks didn't finish in 5 seconds",)),
     Program("pattern_map_reduce.py", stdout=""),
     Program("pattern_pipelining.py", lines=tuple(str(i) for i in range(10)) * 2),
     Program("pattern_tree_of_actors.py", stdout=""),
@@ -188,7 +184,7 @@ def run_program(program: Program, cluster_env: dict[str, str]) -> subprocess.Com
 def _marks(program: Program) -> list:
     marks = [pytest.mark.own_cluster]  # on real Ray: after the suite's shared-cluster tests
     if BACKEND == "sim" and program.sim_xfail:
-        marks.append(pytest.mark.xfail(reason=program.sim_xfail, strict=True, run=not program.sim_hangs))
+        marks.append(pytest.mark.xfail(reason=program.sim_xfail, strict=True))
     return marks
 
 
