@@ -9,12 +9,14 @@ here is what one node allows.
 from __future__ import annotations
 
 import importlib
-import os
 import time
 from typing import Any, Callable, Iterator
 
+import os
+
 import pytest
 
+# (the conftest's own test: `from conftest import` is ambiguous when several test folders run)
 BACKEND = "ray" if os.environ.get("DSAI_BACKEND", "").strip().lower() == "ray" else "sim"
 
 
