@@ -9,10 +9,9 @@ here is what one node allows.
 from __future__ import annotations
 
 import importlib
+import os
 import time
 from typing import Any, Callable, Iterator
-
-import os
 
 import pytest
 
