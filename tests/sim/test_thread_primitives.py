@@ -438,3 +438,30 @@ def test_module_level_lock_is_shared_by_tasks_and_threads_are_not_enumerated(clu
     assert ray.get([hold.remote(1), hold.remote(1)]) == [True, True]
     assert dsai.sim.now() - start == 2.0
     assert {t.name for t in threading.enumerate()} == names_before
+
+
+def test_main_thread_and_thread_subclasses_in_simulated_work(cluster):
+    @ray.remote
+    def in_task():
+        class Worker(threading.Thread):
+            def __init__(self):
+                super().__init__(name="worker-1", daemon=True)
+                self.seen = None
+
+            def run(self):
+                time.sleep(0.1)
+                self.seen = (threading.current_thread().name, threading.current_thread() is threading.main_thread())
+
+        w = Worker()
+        w.start()
+        w.join()
+        return threading.current_thread() is threading.main_thread(), w.seen, w.is_alive()
+
+    assert ray.get(in_task.remote()) == (True, ("worker-1", False), False)
+
+    @ray.remote(max_concurrency=2)
+    class Threaded:
+        def where(self):
+            return threading.current_thread() is threading.main_thread()
+
+    assert ray.get(Threaded.remote().where.remote()) is False
