@@ -282,10 +282,19 @@ def run_pipeline(model: Any, inputs: np.ndarray, labels: np.ndarray, *, stages: 
             run.bytes_between_stages = sum(after[n]["bytes_received"] - before[n]["bytes_received"]
                                            for n in after if n not in heads)
     finally:  # a failed step (out of memory) must not leave the devices held
-        for a in actors:
-            ray.kill(a)
+        _stop(actors, simulated=course.simulated())
         release()
     return run
+
+
+def _stop(actors: list, simulated: bool) -> None:
+    """Stop the stage actors. On real Ray each first exits by itself, so its worker reports
+    its last steps to `ray.timeline()` (`ray.kill` would drop them), then any left is killed."""
+    if not simulated:
+        exits = [a.__ray_terminate__.remote() for a in actors]
+        ray.wait(exits, num_returns=len(exits), timeout=60)
+    for a in actors:
+        ray.kill(a)
 
 
 def _measured_steps(events: list[dict], actor_ids: list[str], plan: list[list[sched.Op]],
