@@ -19,7 +19,7 @@ starts a one-node Ray here. Its cases, all small enough for a laptop:
   and the bytes on the wire where the backend counts them (Ray does not
   report per-node transfer bytes to a driver: its object manager's counters
   go to its Prometheus metrics).
-- training: the parameter server on the digits, sync and async, 2 workers,
+- training: the parameter server on the digits, synchronous, 2 workers,
   `STEPS` steps each; seconds per step (run seconds / steps).
 - pipeline: GPipe and 1F1B over 2 stages (one node each where the cluster has
   two: a placement group), 4 micro-batches; the bubble from the timeline and
@@ -44,7 +44,7 @@ __all__ = ["ALLREDUCE_CASES", "TRAINING_CASES", "PIPELINE_CASES", "REPEATS", "ST
 
 ELEMENTS = 2**20  # float64 per rank: 8 MiB, as in the simulator's all-reduce section
 ALLREDUCE_CASES = [2, 4]  # ring ranks N
-TRAINING_CASES = ["sync", "async"]  # PS modes, 2 workers, 1 shard
+TRAINING_CASES = ["sync"]  # PS modes, 2 workers, 1 shard
 PIPELINE_CASES = [("gpipe", 2, 4), ("1f1b", 2, 4)]  # (schedule, stages, micro-batches)
 REPEATS = 5
 STEPS = 20
