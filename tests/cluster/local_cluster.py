@@ -35,7 +35,9 @@ __all__ = ["LocalRayCluster", "Node", "RAY_ENV"]
 
 # Ray 2.60 turns on token authentication for `ray start --head`; a private test cluster
 # turns it off. Its raylet must register within 30 s, which a loaded 2-core machine misses.
-RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_raylet_start_wait_time_s": "300",
+# Workers inherit their node's environment, and library code running in them (dsai.ps's
+# workers) picks its backend from DSAI_BACKEND: without it they would use the simulator.
+RAY_ENV = {"DSAI_BACKEND": "ray", "RAY_AUTH_MODE": "disabled", "RAY_raylet_start_wait_time_s": "300",
            "RAY_agent_register_timeout_ms": "300000",
            "RAY_USAGE_STATS_ENABLED": "0"}
 READY_LINE = "This command will now block forever"  # what `ray start --block` prints once up

@@ -13,6 +13,8 @@ import re
 import shlex
 from pathlib import Path
 
+from local_cluster import RAY_ENV
+
 README = Path(__file__).resolve().parents[2] / "instructor" / "README.md"
 SECTION = "## Running the course on a Ray cluster"
 
@@ -35,7 +37,10 @@ def test_readme_ray_start_commands_are_the_fixtures(cluster):
     head = next(c for c in starts if "--head" in c)
     worker = next(c for c in starts if any(a.startswith("--address=") for a in c))
     for readme, node in ((head, cluster.nodes[0]), (worker, cluster.nodes[1])):
-        assert readme[0] == "RAY_AUTH_MODE=disabled" and node.args[1:2] == ["start"]
+        env = dict(a.split("=", 1) for a in readme if re.match(r"^[A-Z_]+=", a))
+        assert env == {"DSAI_BACKEND": "ray", "RAY_AUTH_MODE": "disabled"}, env
+        assert all(RAY_ENV[k] == v for k, v in env.items())  # what the fixture's nodes get
+        assert "start" in node.args
         ours = _flags(node.args)
         for flag, value in _flags(readme).items():
             assert flag in ours, f"the README passes {flag}, the fixture does not: {node.args}"
