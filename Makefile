@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The browser test's driver (Python package only: it drives Debian's /usr/bin/chromium).
 PLAYWRIGHT := playwright==1.65.3
 
-.PHONY: lab test test-ray test-lessons-ray test-launch bench release lock clean
+.PHONY: lab test test-ray test-lessons-ray test-cluster test-launch bench release lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ test-ray: $(STAMP)
 test-lessons-ray: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[ray]"
 	DSAI_BACKEND=ray $(BIN)/python -m pytest -q tests/launch/test_lessons_lax.py
+
+# A real multi-node Ray cluster on this machine (a head and more nodes, `ray start`), and on it
+# the parameter server, the ring all-reduce, GPipe over a placement group, lessons 01 and 03
+# with RAY_ADDRESS set, and a worker node killed mid-run; every node is stopped afterwards.
+test-cluster: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[ray]"
+	DSAI_BACKEND=ray $(BIN)/python -m pytest -q tests/cluster
 
 # The Binder environment rebuilt from binder/ alone, the lessons and JupyterLab in it,
 # and the course in headless Chromium (apt-get install chromium; skipped without it).

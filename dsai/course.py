@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["simulated", "start", "needs_simulator", "clock", "check_setup"]
+__all__ = ["simulated", "existing_cluster", "start", "needs_simulator", "clock", "check_setup"]
 
 
 def simulated() -> bool:
@@ -19,19 +19,69 @@ def simulated() -> bool:
     return os.environ.get("DSAI_BACKEND", "sim").strip().lower() in ("", "sim")
 
 
+def existing_cluster() -> str | None:
+    """The address of the running Ray cluster the lesson should join, or None to start one.
+
+    Ray's own convention: ``RAY_ADDRESS`` names a cluster (``auto``, ``host:port``,
+    ``ray://host:10001``); unset, empty or ``local`` means start a private one here.
+    Always None on the simulator, which has no clusters outside this process.
+    """
+    if simulated():
+        return None
+    address = os.environ.get("RAY_ADDRESS", "").strip()
+    return None if address in ("", "local") else address
+
+
 def start(num_cpus: int = 4, **init_kwargs: Any) -> Any:
-    """Start the lesson's cluster (one node with `num_cpus` CPUs) and say what runs it.
+    """Start the lesson's cluster (one node with `num_cpus` CPUs), or join the one
+    ``RAY_ADDRESS`` names, and say in one line which it did and what it found.
 
     Returns what `ray.init` returns. Simulator-only keywords (``seed``,
-    ``network``) are dropped on real Ray, which does not accept them.
+    ``network``) are dropped on real Ray, which does not accept them. On an
+    existing cluster `num_cpus` is what the lesson is written for: a cluster with
+    fewer CPUs runs it all the same (tasks queue for a free CPU, so timings grow),
+    and the line says so.
     """
     from dsai import ray
 
+    address = existing_cluster()
     if not simulated():
         for key in ("seed", "network"):
             init_kwargs.pop(key, None)
+    wanted_gpus = int(init_kwargs.get("num_gpus") or 0)
+    if address is not None:
+        # Ray refuses num_cpus/num_gpus when it joins a cluster: the cluster's nodes have theirs.
+        for key in ("num_gpus", "resources"):
+            init_kwargs.pop(key, None)
+        if ray.is_initialized():  # a re-run setup cell: join afresh rather than fail
+            ray.shutdown()
+        context = ray.init(address=address, **init_kwargs)
+    else:
+        context = _start_local(ray, num_cpus, init_kwargs)
+    cpus = int(ray.cluster_resources().get("CPU", 0))
+    nodes = len([n for n in ray.nodes() if n.get("Alive", True)])
+    if simulated():
+        print(f"Simulated cluster: {nodes} node(s), {cpus} CPUs, virtual time from 0.0 s.")
+    elif address is None:
+        print(f"Real Ray {ray.__version__}: {nodes} node(s), {cpus} CPUs, wall-clock time.")
+    else:
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+        found = f"{nodes} node(s), {cpus} CPUs" + (f", {gpus} GPUs" if gpus or wanted_gpus else "")
+        short = "" if cpus >= num_cpus else (
+            f"; this lesson is written for {num_cpus} CPUs, so tasks queue for a free CPU "
+            "and take longer than the text says")
+        if gpus < wanted_gpus:
+            short += (f"; it uses {wanted_gpus} GPUs (logical ones will do: start the nodes with "
+                      "`ray start --num-gpus=N`), so its model-parallel runs cannot start here")
+        print(f"Real Ray {ray.__version__}: joined the cluster at RAY_ADDRESS={address}: "
+              f"{found}, wall-clock time{short}.")
+    return context
+
+
+def _start_local(ray: Any, num_cpus: int, init_kwargs: dict[str, Any]) -> Any:
+    """`ray.init(num_cpus=...)`, once more if real Ray's start-up deadline passed."""
     try:
-        context = ray.init(num_cpus=num_cpus, **init_kwargs)
+        return ray.init(num_cpus=num_cpus, **init_kwargs)
     except Exception as e:  # noqa: BLE001
         # On a small, busy machine (Binder, 2 cores) Ray's raylet can miss its fixed 30 s
         # start-up deadline; that is the machine, not the lesson: try once more.
@@ -39,14 +89,7 @@ def start(num_cpus: int = 4, **init_kwargs: Any) -> Any:
             raise
         print("Ray's start-up timed out on this busy machine; trying once more...")
         ray.shutdown()
-        context = ray.init(num_cpus=num_cpus, **init_kwargs)
-    cpus = int(ray.cluster_resources().get("CPU", 0))
-    nodes = len([n for n in ray.nodes() if n.get("Alive", True)])
-    if simulated():
-        print(f"Simulated cluster: {nodes} node(s), {cpus} CPUs, virtual time from 0.0 s.")
-    else:
-        print(f"Real Ray {ray.__version__}: {nodes} node(s), {cpus} CPUs, wall-clock time.")
-    return context
+        return ray.init(num_cpus=num_cpus, **init_kwargs)
 
 
 def needs_simulator(what: str) -> bool:

@@ -169,9 +169,13 @@ def check_cluster() -> Check:
         return i
 
     started_here = not ray.is_initialized()
+    # Real Ray with RAY_ADDRESS naming a running cluster (as dsai.course.existing_cluster reads
+    # it; not imported: course imports this module): join it, do not start one.
+    address = os.environ.get("RAY_ADDRESS", "").strip() if ray.__name__ != "dsai.mockray" else ""
+    address = None if address in ("", "local") else address
     try:
         if started_here:
-            ray.init(num_cpus=2)
+            ray.init(address=address) if address else ray.init(num_cpus=2)
         if ray.__name__ == "dsai.mockray":  # the backend actually imported, not the variable
             from dsai import sim
 
@@ -189,6 +193,10 @@ def check_cluster() -> Check:
         if got != [0, 1]:
             return Check("cluster", False, f"two tasks returned {got}, expected [0, 1]",
                          "restart the kernel; check `ray status`")
+        if address:
+            nodes = len([n for n in ray.nodes() if n.get("Alive", True)])
+            return Check("cluster", True, f"two one-second tasks ran on the Ray cluster at "
+                                          f"RAY_ADDRESS={address} ({nodes} node(s))")
         return Check("cluster", True, "two one-second tasks ran on real Ray")
     except Exception as e:  # noqa: BLE001
         return Check("cluster", False, f"running a task failed: {type(e).__name__}: {e}",

@@ -170,6 +170,16 @@ def start_devices(num_devices: int, spec: DeviceSpec | None = None, *, head_cpus
     spec = spec or DeviceSpec()
     _started[:] = [spec]  # what runs on this cluster use unless told otherwise
     if not course.simulated():
+        if course.existing_cluster() is not None:  # join the cluster RAY_ADDRESS names, as it is
+            if not ray.is_initialized():
+                ray.init(address=course.existing_cluster())
+            gpus = ray.cluster_resources().get("GPU", 0)
+            if gpus < num_devices:
+                raise ParallelConfigError(
+                    f"the cluster at RAY_ADDRESS has {gpus:g} GPUs, fewer than the {num_devices} devices "
+                    "asked for: start its nodes with more (`ray start --num-gpus=N`; logical GPUs "
+                    "will do), or ask for fewer devices")
+            return DeviceCluster(int(num_devices), spec, False)
         if not (ray.is_initialized() and ray.cluster_resources().get("GPU", 0) >= num_devices):
             ray.shutdown()
             ray.init(num_cpus=head_cpus + num_devices, num_gpus=num_devices)

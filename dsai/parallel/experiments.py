@@ -1,6 +1,7 @@
 """`dsai experiments`: the course's parallelism measurements, each figure beside its theory.
 
     dsai experiments [--json] [--only SECTION ...]
+    dsai experiments --backend ray [--json]
 
 Each section is one function, `run(progress) -> Section`, in a module of its
 own; it starts the cluster it needs, measures on the simulator, and returns
@@ -13,6 +14,10 @@ section; with it, one JSON object keyed by section name.
 Exit status: 0 done; 2 bad arguments (an unknown section). The measurements
 read the simulator's network counters and virtual clock: on real Ray
 (``DSAI_BACKEND=ray``) the command says so and exits 2.
+
+``--backend ray`` runs instead a smaller set of the same experiments on real
+Ray (the cluster ``RAY_ADDRESS`` names, or a local one) and prints each beside
+the simulator's prediction (`dsai.parallel.exp_ray`); exit 1 if a side failed.
 """
 
 from __future__ import annotations
@@ -66,11 +71,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by section")
     p.add_argument("--only", nargs="+", metavar="SECTION",
                    help=f"run only these sections ({', '.join(SECTIONS)})")
+    p.add_argument("--backend", choices=("sim", "ray"), default="sim",
+                   help="ray: the same experiments on real Ray (RAY_ADDRESS's cluster or a local one) "
+                        "beside the simulator's figures")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.backend == "ray":
+        return _compare_with_ray(args)
     from dsai.parallel.placement import simulated
 
     if not simulated():
@@ -89,6 +99,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         result: dict[str, Any] = {s.name: s.data for s in sections}
         print(json.dumps(result, indent=1))
+    else:
+        print("\n\n".join(s.table() for s in sections))
+    return 0
+
+
+def _compare_with_ray(args: argparse.Namespace) -> int:
+    from dsai.parallel.exp_ray import compare
+
+    if args.only:
+        print("dsai experiments: --only selects simulator sections; --backend ray runs its own set",
+              file=sys.stderr)
+        return 2
+    try:
+        sections = compare(_progress)
+    except RuntimeError as e:
+        print(f"dsai experiments: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({s.name: s.data for s in sections}, indent=1))
     else:
         print("\n\n".join(s.table() for s in sections))
     return 0

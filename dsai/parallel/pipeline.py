@@ -28,6 +28,7 @@ from dsai import ray
 from dsai.errors import ParallelConfigError
 from dsai.parallel import schedule as sched
 from dsai.parallel.device import DeviceMemory, DeviceSpec, current_spec, nbytes
+from dsai.parallel.placement import spread_over_nodes
 from dsai.models.layers import Linear, softmax_cross_entropy
 
 __all__ = ["PipelineStage", "PipelineRun", "split_layers", "run_pipeline", "check_fits_one_layer"]
@@ -228,8 +229,12 @@ def run_pipeline(model: Any, inputs: np.ndarray, labels: np.ndarray, *, stages: 
         sched.check_order(order, stages, microbatches, chunks)
     submit = sched.simulate(plan, chunks=chunks)  # a submission order that respects dependencies
 
-    Stage = ray.remote(PipelineStage).options(num_gpus=num_gpus)
-    actors = [Stage.remote(d, stages, chunks, spec) for d in range(stages)]
+    Stage = ray.remote(PipelineStage)
+    # One node per stage on a real multi-node cluster (a placement group); a Ray actor that
+    # asks for a GPU also reserves a CPU to be placed, so each bundle holds one of each.
+    placed, release = spread_over_nodes(stages, {"CPU": 1, "GPU": num_gpus})
+    actors = [Stage.options(num_gpus=num_gpus, **placed[d]).remote(d, stages, chunks, spec)
+              for d in range(stages)]
     try:
         last = stages - 1
         ids = ray.get([a.load.remote({c: parts[c * stages + d] for c in range(chunks)}, optimizer,
@@ -277,9 +282,19 @@ def run_pipeline(model: Any, inputs: np.ndarray, labels: np.ndarray, *, stages: 
             run.bytes_between_stages = sum(after[n]["bytes_received"] - before[n]["bytes_received"]
                                            for n in after if n not in heads)
     finally:  # a failed step (out of memory) must not leave the devices held
-        for a in actors:
-            ray.kill(a)
+        _stop(actors, simulated=course.simulated())
+        release()
     return run
+
+
+def _stop(actors: list, simulated: bool) -> None:
+    """Stop the stage actors. On real Ray each first exits by itself, so its worker reports
+    its last steps to `ray.timeline()` (`ray.kill` would drop them), then any left is killed."""
+    if not simulated:
+        exits = [a.__ray_terminate__.remote() for a in actors]
+        ray.wait(exits, num_returns=len(exits), timeout=60)
+    for a in actors:
+        ray.kill(a)
 
 
 def _measured_steps(events: list[dict], actor_ids: list[str], plan: list[list[sched.Op]],

@@ -8,19 +8,30 @@ head node, and traffic is read per node from the simulator's counters.
 
 `start_cluster(n)` builds such a cluster on the simulator (a head for the
 driver plus `n` one-CPU nodes, through `ray.cluster_utils.Cluster` as in Ray's
-own multi-node tests). On real Ray it starts a one-machine cluster: the same
-code runs, there is simply no network between the actors.
+own multi-node tests). On real Ray it joins the cluster ``RAY_ADDRESS`` names,
+or else starts a one-machine cluster: the same code runs, there is simply no
+network between the actors.
+
+`spread_over_nodes(n, bundle)` gives n actors one node each where the cluster
+has the nodes: on real Ray through a placement group (a gang reservation: all
+n bundles are reserved at once, STRICT_SPREAD when every one can have its own
+node, SPREAD otherwise); on the simulator, which has no placement groups, the
+nodes `start_devices` and `start_cluster` build already hold one actor each.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import sys
+from typing import Any, Callable
 
 from dsai import ray
 from dsai.errors import DsaiError
 
-__all__ = ["CollectiveError", "simulated", "start_cluster", "worker_nodes", "node_names", "pin"]
+__all__ = ["CollectiveError", "simulated", "start_cluster", "worker_nodes", "alive_nodes", "node_names",
+           "pin", "spread_over_nodes"]
+
+PLACEMENT_TIMEOUT_S = 120  # how long a placement group may wait for its bundles before we say why
 
 
 class CollectiveError(DsaiError, ValueError):
@@ -38,14 +49,27 @@ def start_cluster(nodes: int, *, latency: float = 1e-4, bandwidth: float = 1.25e
 
     `latency` (seconds, one way) and `bandwidth` (bytes/s per node link) set the
     simulated network, the alpha and beta of the alpha-beta model. On real Ray
-    this is `ray.init(num_cpus=nodes * cpus_per_node + 1)` on this machine.
+    this is `ray.init(num_cpus=nodes * cpus_per_node + 1)` on this machine, or,
+    when ``RAY_ADDRESS`` names a running cluster, joining it as it is (a cluster
+    with fewer than `nodes` worker nodes puts several ranks on one node, and says so).
     """
     if isinstance(nodes, bool) or not isinstance(nodes, int) or nodes < 1:
         raise CollectiveError(f"a cluster needs at least 1 worker node, got nodes={nodes!r}")
     if ray.is_initialized():
         ray.shutdown()
     if not simulated():
-        return ray.init(num_cpus=nodes * cpus_per_node + 1)
+        from dsai.course import existing_cluster
+
+        address = existing_cluster()
+        if address is None:
+            return ray.init(num_cpus=nodes * cpus_per_node + 1)
+        context = ray.init(address=address)
+        have = len(worker_nodes())
+        if have < nodes:
+            print(f"The cluster at RAY_ADDRESS={address} has {have} node(s) besides the driver's, "
+                  f"fewer than the {nodes} asked for: ranks share nodes, and what they hand each "
+                  "other on one node does not cross the network.", file=sys.stderr)
+        return context
     cluster = importlib.import_module(ray.__name__ + ".cluster_utils").Cluster()
     cluster.add_node(num_cpus=1)  # the head: the driver lives here, no collective actor does
     for _ in range(nodes):
@@ -63,9 +87,19 @@ def worker_nodes() -> list[str]:
     return others or [here]
 
 
+def alive_nodes() -> list[str]:
+    """Node IDs of every alive node, the driver's first, then in the cluster's order."""
+    here = ray.get_runtime_context().get_node_id()
+    alive = [n["NodeID"] for n in ray.nodes() if n.get("Alive", n.get("alive", True))]
+    return sorted(alive, key=lambda n: n != here)
+
+
 def node_names() -> dict[str, str]:
-    """Node ID -> the name `dsai.sim.network_stats()` counts it under."""
-    return {n["NodeID"]: n["NodeManagerHostname"] for n in ray.nodes()}
+    """Node ID -> the name `dsai.sim.network_stats()` counts it under; on real Ray, where
+    several nodes may share one host name, the host name and the ID's first 8 characters."""
+    if simulated():
+        return {n["NodeID"]: n["NodeManagerHostname"] for n in ray.nodes()}
+    return {n["NodeID"]: f"{n['NodeManagerHostname']}:{n['NodeID'][:8]}" for n in ray.nodes()}
 
 
 def pin(node_id: str) -> dict[str, Any]:
@@ -73,3 +107,34 @@ def pin(node_id: str) -> dict[str, Any]:
     # The backend's own module (the simulator's or real Ray's), never a bare `import ray`.
     strategies = importlib.import_module(ray.__name__ + ".util.scheduling_strategies")
     return {"scheduling_strategy": strategies.NodeAffinitySchedulingStrategy(node_id, soft=False)}
+
+
+def spread_over_nodes(count: int, bundle: dict[str, float]) -> tuple[list[dict[str, Any]], Callable[[], None]]:
+    """`.options(**opts[i])` for `count` actors that each need `bundle`, one node each where
+    the cluster has enough nodes, and a function that releases the reservation afterwards.
+
+    Real Ray with several alive nodes: a placement group of `count` bundles, strategy
+    STRICT_SPREAD (every bundle on a different node) when `count` <= nodes, else SPREAD
+    (as evenly as they go). It waits up to `PLACEMENT_TIMEOUT_S` for the bundles and
+    raises `CollectiveError` naming what the cluster lacks. One node, or the simulator:
+    no options (the simulator's device clusters already give each actor its own node).
+    """
+    if simulated():
+        return [{} for _ in range(count)], lambda: None
+    nodes = alive_nodes()
+    if len(nodes) < 2:
+        return [{} for _ in range(count)], lambda: None
+    groups = importlib.import_module(ray.__name__ + ".util.placement_group")
+    strategies = importlib.import_module(ray.__name__ + ".util.scheduling_strategies")
+    strategy = "STRICT_SPREAD" if count <= len(nodes) else "SPREAD"
+    group = groups.placement_group([dict(bundle) for _ in range(count)], strategy=strategy)
+    ready, _ = ray.wait([group.ready()], timeout=PLACEMENT_TIMEOUT_S)
+    if not ready:
+        groups.remove_placement_group(group)
+        raise CollectiveError(
+            f"the cluster could not reserve {count} x {bundle} ({strategy} over {len(nodes)} nodes, "
+            f"it has {ray.cluster_resources()}) within {PLACEMENT_TIMEOUT_S} s: add nodes or "
+            "resources, or ask for fewer actors")
+    options = [{"scheduling_strategy": strategies.PlacementGroupSchedulingStrategy(
+        group, placement_group_bundle_index=i)} for i in range(count)]
+    return options, lambda: groups.remove_placement_group(group)

@@ -71,3 +71,46 @@ def test_start_retries_once_when_real_rays_startup_times_out(monkeypatch, capsys
     with pytest.raises(ValueError):
         course.start(num_cpus=-1)
     assert len(calls) == 1
+
+
+def test_existing_cluster_follows_rays_ray_address_convention(monkeypatch):
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    monkeypatch.delenv("DSAI_BACKEND", raising=False)
+    assert course.existing_cluster() is None  # the simulator has no clusters outside this process
+    monkeypatch.setenv("DSAI_BACKEND", "ray")
+    assert course.existing_cluster() == "10.0.0.5:6379"
+    for private in ("", "local", " local "):
+        monkeypatch.setenv("RAY_ADDRESS", private)
+        assert course.existing_cluster() is None
+    monkeypatch.delenv("RAY_ADDRESS")
+    assert course.existing_cluster() is None
+
+
+def test_start_joins_the_cluster_ray_address_names_and_says_what_is_short(monkeypatch, capsys):
+    """On an existing cluster Ray refuses num_cpus/num_gpus: start leaves them out, joins, and
+    says what it found and what the lesson needed that the cluster lacks."""
+    import types
+
+    calls = []
+    fake = types.SimpleNamespace(
+        init=lambda **kw: calls.append(kw) or "context", shutdown=lambda: calls.append("shutdown"),
+        is_initialized=lambda: False, cluster_resources=lambda: {"CPU": 2.0, "GPU": 1.0},
+        nodes=lambda: [{"Alive": True}, {"Alive": True}, {"Alive": False}], __version__="2.60.0")
+    import dsai
+
+    monkeypatch.setenv("DSAI_BACKEND", "ray")
+    monkeypatch.setenv("RAY_ADDRESS", "10.0.0.5:6379")
+    monkeypatch.setattr(dsai, "ray", fake, raising=False)
+    monkeypatch.setitem(__import__("sys").modules, "dsai.ray", fake)
+    assert course.start(num_cpus=4, num_gpus=4, seed=3) == "context"
+    assert calls == [{"address": "10.0.0.5:6379"}]
+    out = capsys.readouterr().out
+    assert out.startswith("Real Ray 2.60.0: joined the cluster at RAY_ADDRESS=10.0.0.5:6379: "
+                          "2 node(s), 2 CPUs, 1 GPUs, wall-clock time; this lesson is written for 4 CPUs")
+    assert "it uses 4 GPUs" in out and "ray start --num-gpus=N" in out
+    calls.clear()
+    fake.cluster_resources = lambda: {"CPU": 8.0}
+    course.start(num_cpus=4)
+    assert calls == [{"address": "10.0.0.5:6379"}]
+    assert capsys.readouterr().out == ("Real Ray 2.60.0: joined the cluster at RAY_ADDRESS=10.0.0.5:6379: "
+                                       "2 node(s), 8 CPUs, wall-clock time.\n")
