@@ -193,8 +193,10 @@ class _Run:
         """A step's report; None if the worker died (or the step failed with a killed server)."""
         try:
             return ray.get(ref)
-        except ray.exceptions.RayTaskError:
-            return None                         # a server it talked to died: the step is lost
+        except ray.exceptions.RayTaskError as e:
+            if isinstance(e, ray.exceptions.RayActorError):
+                return None                     # a server it talked to died: the step is lost
+            raise                               # the step's own error: the user must see it
         except ray.exceptions.RayActorError:
             self._worker_died(w, "died")
             return None

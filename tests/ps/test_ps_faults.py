@@ -36,3 +36,14 @@ def test_sync_server_restart_measures_the_lost_rounds():
     # killed after round 23 (92 gradients / 4 workers): version 23, checkpoint at 20
     assert r.lost_updates == 3
     assert "killed at version 23" in r.events[0] and "at version 20: 3 updates lost" in r.events[0]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_step_that_fails_on_its_own_raises_instead_of_counting_as_lost(mode, monkeypatch):
+    # Only a dead server or worker loses a step; any other error in a step is the user's to see.
+    def broken(self, clock):
+        raise ValueError("a bug in the step")
+
+    monkeypatch.setattr(ps.worker.Worker, "step", broken)
+    with pytest.raises(ValueError, match="a bug in the step"):
+        ps.simulate(ps.PSConfig(mode=mode, steps=5))
