@@ -16,8 +16,10 @@ from dsai.sim.node import Node
 from dsai.sim.process import Process, current_process
 from dsai.sim.simulation import Simulation, current, now
 from dsai.sim import aio as _aio
+from dsai.sim.threads import install as _install_threads
 
 _aio.install()  # asyncio.run inside simulated work runs on virtual time
+_install_threads()  # threading and queue wait in virtual time inside simulated work (threads.py)
 
 __all__ = [
     "Simulation", "current", "now", "at", "after", "compute",
