@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["simulated", "existing_cluster", "start", "needs_simulator", "clock", "check_setup"]
+__all__ = ["simulated", "existing_cluster", "start", "needs_simulator", "clock", "wall_clock", "check_setup"]
 
 
 def simulated() -> bool:
@@ -117,6 +117,14 @@ def clock() -> float:
     import time
 
     return time.perf_counter()
+
+
+def wall_clock() -> float:
+    """Real seconds on any backend, to show what a run cost the machine: on the simulator the
+    driver's `time.perf_counter()` also counts the virtual seconds its Ray calls took."""
+    from dsai.sim.clocks import real_perf_counter
+
+    return real_perf_counter()
 
 
 def check_setup(*, run_cluster: bool = True) -> Any:

@@ -30,7 +30,8 @@ virtual seconds waited.
 a slowed node's factor). In the driver, while a simulation is connected, it
 lets the simulation run `s` virtual seconds and returns at once, so a
 polling loop `while not ray.wait([ref], timeout=0)[0]: time.sleep(0.05)`
-ends. Elsewhere it is the real sleep.
+ends. Elsewhere it is the real sleep, and so is a sleep that Jupyter's
+kernel, asyncio, pytest and the like call on the driver's thread.
 
 Names bound before this module was imported (`from time import sleep` in
 an earlier notebook cell) are rebound in `__main__` (the notebook's or the
@@ -158,13 +159,21 @@ def _sleep(seconds: float) -> None:
         proc.sim.sleep(seconds)
         return
     s = _sim
-    if s is not None and threading.get_ident() == _driver and not s.loop.running:
+    if (s is not None and threading.get_ident() == _driver and not s.loop.running
+            and not sys._getframe(1).f_globals.get("__name__", "").startswith(_INFRASTRUCTURE)):
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
         # The driver sleeps: the cluster runs meanwhile, in virtual time.
         s.loop.run(s.loop.clock.time + seconds)
         return
     real_sleep(seconds)
+
+
+# The driver thread also runs Jupyter's kernel, whose own pauses (ipykernel sleeps 0.5 ms
+# after every cell) must not move the cluster's clock: sleeps called from these stay real.
+_INFRASTRUCTURE = ("ipykernel", "IPython", "jupyter", "tornado", "zmq", "asyncio", "concurrent",
+                   "threading", "traitlets", "comm", "ipywidgets", "debugpy", "nbclient", "nbval",
+                   "_pytest", "pytest", "pluggy")
 
 
 class _DatetimeType(type):

@@ -31,8 +31,3 @@ def test_true_is_one_second(ray, slow):
 def test_infinity_overflows(ray, slow):
     with pytest.raises(OverflowError):
         ray.get(slow.remote(0), timeout=math.inf)
-
-
-def test_other_negative_timeouts(ray, slow):
-    with pytest.raises(ValueError):
-        ray.get(slow.remote(0), timeout=-0.5)

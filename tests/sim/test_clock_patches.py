@@ -49,3 +49,24 @@ def test_driver_clock_never_goes_back_across_clusters():
     ray.init(num_cpus=1)
     assert clocks.virtual_elapsed() == before + 5.0
     ray.shutdown()
+
+
+def test_jupyters_own_sleeps_on_the_driver_thread_stay_real():
+    """ipykernel sleeps 0.5 ms after every cell on the driver's thread: that must not move the clock."""
+    import time
+
+    import dsai.mockray as ray
+    import dsai.sim as sim
+
+    ray.shutdown()
+    ray.init(num_cpus=1)
+    try:
+        kernel_code = {"__name__": "ipykernel.kernelbase", "time": time}
+        exec("def pause():\n    time.sleep(0.0005)\n", kernel_code)
+        before = sim.now()
+        kernel_code["pause"]()
+        assert sim.now() == before
+        time.sleep(0.5)  # the user's own sleep (this module is not infrastructure) is virtual
+        assert sim.now() == before + 0.5
+    finally:
+        ray.shutdown()
