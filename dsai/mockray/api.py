@@ -209,8 +209,7 @@ def put(value: Any, *, _owner: Any = None) -> ObjectRef:
 
 
 def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
-    """Kill an actor; with no_restart=False it may restart (max_restarts), and the kill reaches
-    it a moment later, as through Ray's control plane (see faults.py `kill_actor`)."""
+    """Kill an actor now; with no_restart=False it may restart (max_restarts)."""
     if not isinstance(actor, ActorHandle):
         raise ValueError("ray.kill() only supported for actors. For tasks, try ray.cancel(). "
                          f"Got: {type(actor)}.")
@@ -219,7 +218,16 @@ def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
     if state is None:
         raise ActorHandleNotFoundError(f"Failed to kill actor {actor._actor_id_hex}: it belongs to a "
                                        "cluster that was shut down.")
-    rt.kill_actor(state, no_restart)
+    reason = "The actor is dead because it was killed by `ray.kill`."
+    proc = current_process()
+    task = proc.context if proc is not None else None
+    if task is not None and task.actor is state:
+        # An actor killing itself: in Ray the kill reaches its worker after the
+        # current call returns; no further call starts meanwhile.
+        state.kill_pending = True
+        rt.sim.loop.call_soon(state.crash, reason, not no_restart)
+        return
+    state.crash(reason, allow_restart=not no_restart)
 
 
 def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True) -> None:

@@ -175,8 +175,6 @@ class Blocking:
         proc = getattr(getcurrent(), "proc", None)
         if proc is None:
             self._drive(w, timeout)
-            if self.kills_in_flight:  # (a kill lands by the driver's next get/wait: faults.py)
-                self.deliver_kills()
         elif timeout is None or timeout > 0:
             self._block(proc, w, timeout)
 

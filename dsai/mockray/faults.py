@@ -7,19 +7,7 @@ retries allow (`NodeDiedError` otherwise); a large object whose every copy
 was there is LOST (rebuilt from lineage when someone needs it, see
 object_store.py); an actor restarts or dies (actor_state.py).
 
-`ray.kill` (`kill_actor`) travels as it does in Ray. With `no_restart=True`
-the control plane (Ray's GCS) marks the actor dead before `ray.kill`
-returns, so it takes effect at once. With `no_restart=False` the GCS only
-forwards the kill to the actor's worker, and calls the driver sends the
-actor meanwhile still reach the old instance: `ray.kill(a, no_restart=False)`
-then `ray.get(a.inc.remote())` answers from the old state, and only later
-calls meet the restarted actor. Here that kill lands `KILL_DELAY` virtual
-seconds later, or when the driver's next `get`/`wait` returns, whichever
-comes first (calls cost no virtual time, so without the second rule a
-driver calling in a loop would never let it land).
-
-Part of `Runtime` (runtime.py): this mixin reads `nodes`, `objects` and
-`kills_in_flight` (the driver's `wait_until` calls `deliver_kills`), and
+Part of `Runtime` (runtime.py): this mixin reads `nodes` and `objects`, and
 calls `retry` and `fail` (completion.py) and `dispatch` (submission.py).
 """
 
@@ -32,26 +20,9 @@ from dsai.mockray.exceptions import NodeDiedError, RayError, TaskCancelledError,
 from dsai.mockray.object_ref import LOST, READY, ObjectRef
 from dsai.mockray.object_store import INLINE_THRESHOLD
 from dsai.mockray.task import Task
-from dsai.sim.process import current_process, throw_into
+from dsai.sim.process import throw_into
 
-__all__ = ["Faults", "KILL_DELAY"]
-
-KILL_DELAY = 0.001  # virtual seconds a restarting kill takes to reach the actor's worker (GCS, then raylet)
-KILLED = "The actor is dead because it was killed by `ray.kill`."
-
-
-class KillInFlight:
-    """A restarting `ray.kill` on its way to the actor's worker."""
-
-    __slots__ = ("actor", "incarnation", "timer")
-
-    def __init__(self, actor: Any) -> None:
-        self.actor = actor
-        self.incarnation = actor.num_restarts  # the worker it is sent to
-        self.timer: Any = None  # the loop's Timer for its arrival; None once delivered
-
-    def __repr__(self) -> str:
-        return f"KillInFlight({self.actor.class_name} {self.actor.id}, {'on its way' if self.timer else 'delivered'})"
+__all__ = ["Faults"]
 
 
 class Faults:
@@ -90,38 +61,6 @@ class Faults:
         ns = self.nodes[node.id]
         ns.reset()
         self.dispatch(ns)
-
-    # -- ray.kill ----------------------------------------------------------------------------
-    def kill_actor(self, actor: Any, no_restart: bool) -> None:
-        """`ray.kill(actor, no_restart=...)` on the actor's state (actor_state.py)."""
-        proc = current_process()
-        task = proc.context if proc is not None else None
-        if task is not None and task.actor is actor:
-            # An actor killing itself: in Ray the kill reaches its worker after the
-            # current call returns; no further call starts meanwhile.
-            actor.kill_pending = True
-            self.sim.loop.call_soon(actor.crash, KILLED, not no_restart)
-            return
-        if no_restart:
-            actor.crash(KILLED, allow_restart=False)
-            return
-        kill = KillInFlight(actor)
-        kill.timer = self.sim.loop.call_later(KILL_DELAY, self._deliver_kill, kill)
-        self.kills_in_flight.append(kill)
-
-    def _deliver_kill(self, kill: "KillInFlight") -> None:
-        if kill.timer is None:
-            return  # delivered already
-        kill.timer.cancel()
-        kill.timer = None
-        self.kills_in_flight.remove(kill)
-        if kill.actor.num_restarts == kill.incarnation:  # (that worker died meanwhile: nothing to kill)
-            kill.actor.crash(KILLED, allow_restart=True)
-
-    def deliver_kills(self) -> None:
-        """The driver's get/wait returned: the kills sent before it have arrived."""
-        for kill in list(self.kills_in_flight):
-            self._deliver_kill(kill)
 
     def kill_worker(self, target: Any) -> None:
         if isinstance(target, ActorHandle):

@@ -144,12 +144,6 @@ class ParameterServer:
     def get_version(self) -> int:
         return self.version
 
-    def restarted(self) -> bool:
-        """True once Ray has restarted this actor (its constructor ran again)."""
-        from dsai import ray
-
-        return ray.get_runtime_context().was_current_actor_reconstructed
-
     def get_snapshots(self) -> dict[int, tuple[float, np.ndarray]]:
         """{version: (time, weights)} every `eval_every` versions (since the last restart)."""
         return self.snapshots
