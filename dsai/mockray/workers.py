@@ -22,7 +22,7 @@ from typing import Any, Callable
 from dsai.mockray.object_ref import FAILED
 from dsai.mockray.scheduler import NodeState
 from dsai.mockray.serialization import SCALARS, Serialized, deserialize, serialize, serialize_scalar
-from dsai.mockray.task import Task, unpack_args
+from dsai.mockray.task import Task, spec_bytes, unpack_args
 from dsai.sim.process import Killed, Process, current_process, suspend
 
 __all__ = ["Workers", "REUSE_LIMIT"]
@@ -179,6 +179,10 @@ class Workers:
         proc = current_process()  # (task.proc is set once the start returns)
         left = REUSE_LIMIT
         while True:
+            if task.state == "fetching":  # taken from another node's caller: its spec is on the way
+                task = self._await_spec(task, proc)
+                if task is None:
+                    return
             try:
                 results, error = self._execute(task), None
             except Killed:
@@ -216,6 +220,27 @@ class Workers:
                 return
             task.proc, proc.context, proc.name = proc, task, task.name
 
+    def _await_spec(self, task: Task, proc: Process) -> Task | None:
+        """In a reused worker: wait for the spec of `task` (submitted on another node) to
+        arrive, then begin it; the task this worker runs next, or None if there is none
+        (it was cancelled, or its node died, while the spec travelled)."""
+        ns = task.node
+        while True:
+            attempt = task.attempt
+            self.sim.network.deliver(task.caller_node, ns.node.id, spec_bytes(task), self.sim.resume, proc, None)
+            suspend(("spec", task.name))
+            if task.state == "fetching" and task.node is ns and task.attempt == attempt:
+                self._begin(task)
+                return task
+            ns.give_worker(task.worker)  # (whoever cancelled or retried it freed its resources)
+            task.proc = proc.context = None
+            task = self.dispatch(ns, True)
+            if task is None:
+                return None
+            task.proc, proc.context, proc.name = proc, task, task.name
+            if task.state != "fetching":
+                return task
+
     def _pass_on(self, ns: NodeState, done: Task) -> Task | None:
         """The next task for the worker of `done`, a task just booked whose resources
         are not released yet, started; or None. What releasing them and then
@@ -224,7 +249,8 @@ class Workers:
         (the node is settled): the common case of a queue of like tasks."""
         hold, worker = done.hold, done.worker
         task = self.sched.take_for(ns, hold) if ns.node.alive else None  # (as if released)
-        if task is not None and task.hold is hold and ns.settled and task.kind == "task" and not task.arg_entries:
+        if (task is not None and task.hold is hold and ns.settled and task.kind == "task"
+                and not task.arg_entries and task.caller_node == ns.node.id):
             worker = ns.swap_worker(worker)
             task.node = ns
             ns.running[task.seq] = task
