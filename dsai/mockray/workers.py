@@ -23,6 +23,7 @@ from dsai.mockray.object_ref import FAILED
 from dsai.mockray.scheduler import NodeState
 from dsai.mockray.serialization import SCALARS, Serialized, deserialize, serialize, serialize_scalar
 from dsai.mockray.task import Task, spec_bytes, unpack_args
+from dsai.mockray.worker_process import exit_worker
 from dsai.sim.process import Killed, Process, current_process, suspend
 
 __all__ = ["Workers", "REUSE_LIMIT"]
@@ -127,17 +128,23 @@ class Workers:
         """Runs inside the simulated worker: arguments in, serialized results out."""
         actor = task.actor
         fn = task.fn if task.method is None else getattr(actor.instance, task.method)
-        if task.args_blob is None:  # no arguments: the common case in fan-outs
-            result = fn()
-        else:
-            for e in task.arg_entries:
-                if e.state is FAILED:  # lost after the task was queued, and not rebuilt
-                    raise e.error
-            values = [deserialize(e.value) for e in task.arg_entries]
-            args, kwargs = unpack_args(task.args_blob, values)
-            result = fn(*args, **kwargs)
-        if actor is not None and actor.is_async and _is_coroutine(result):
-            result = _run_coroutine(result)
+        try:
+            if task.args_blob is None:  # no arguments: the common case in fan-outs
+                result = fn()
+            else:
+                for e in task.arg_entries:
+                    if e.state is FAILED:  # lost after the task was queued, and not rebuilt
+                        raise e.error
+                values = [deserialize(e.value) for e in task.arg_entries]
+                args, kwargs = unpack_args(task.args_blob, values)
+                result = fn(*args, **kwargs)
+            if actor is not None and actor.is_async and _is_coroutine(result):
+                result = _run_coroutine(result)
+        except SystemExit as e:
+            if task.kind == "actor_creation":
+                raise  # (an __init__ that exits fails the actor's creation)
+            # As Ray's worker: sys.exit ends the worker process, code 0 (or None) on purpose.
+            exit_worker(task, f"sys.exit({e.code!r})", intentional=e.code in (0, None))
         n = task.num_returns
         if n == 1:
             t = type(result)
