@@ -16,6 +16,8 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor_state import ActorState
 from dsai.mockray.exceptions import ActorAlreadyExistsError
+from dsai.mockray.runtime_env import current_env, merged
+from dsai.mockray.runtime_env import validate as env_vars_of
 from dsai.mockray.task import pack_args
 
 __all__ = ["ActorClass", "ActorHandle", "ActorMethod", "ActorState", "method"]
@@ -174,6 +176,7 @@ class ActorClass:
                     f"ray.get_actor('{name}', namespace='{o.get('namespace')}')")
         actor_id = rt.new_actor_id()
         state = ActorState(rt, actor_id, self._cls, name, namespace, o)
+        state.env_vars = merged(current_env(rt), env_vars_of(o.get("runtime_env")))  # its calls' too
         handle = ActorHandle(actor_id, self._cls.__qualname__, self._methods)
         state.handle = handle
         rt.actors[actor_id] = state

@@ -12,6 +12,8 @@ from typing import Any, Callable
 from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor import _strategy
+from dsai.mockray import runtime_env
+from dsai.mockray.runtime_env import current_env, merged
 from dsai.mockray.task import pack_args
 
 __all__ = ["RemoteFunction"]
@@ -41,6 +43,7 @@ class RemoteFunction:
         r = options.get("max_retries")
         self._max_retries = 3 if r is None else r
         self._retry_exceptions = options.get("retry_exceptions", False)
+        self._env_vars = runtime_env.validate(options.get("runtime_env"))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Remote functions cannot be called directly. Instead of running "
@@ -63,6 +66,10 @@ class RemoteFunction:
         task, returns = rt.new_task(self._task_name, self._function, blob, refs, self._num_returns,
                                     self._demand, "task", self._max_retries, self._retry_exceptions,
                                     self._strategy, None, None, self._shape)  # (positional: faster)
+        if runtime_env.active:
+            env = merged(current_env(rt), self._env_vars)  # (inherited from its caller, its own on top)
+            if env is not None:
+                task.env_vars = env
         rt.submit(task)
         return returns
 
