@@ -23,7 +23,7 @@ __all__ = [
     "init", "shutdown", "is_initialized", "remote", "method", "get", "wait", "put", "kill",
     "cancel", "get_actor", "available_resources", "cluster_resources", "nodes", "timeline",
     "get_runtime_context", "get_gpu_ids", "ObjectRef", "ActorClass", "ActorHandle",
-    "RemoteFunction", "exceptions", "util", "cluster_utils", "actor",
+    "RemoteFunction", "exceptions", "util", "cluster_utils", "actor", "cloudpickle",
 ]
 
 
@@ -31,6 +31,6 @@ def __getattr__(name: str):
     # Submodules that import the API load on first use (ray.util, ray.cluster_utils).
     import importlib
 
-    if name in ("util", "cluster_utils", "actor", "runtime_context"):
+    if name in ("util", "cluster_utils", "actor", "runtime_context", "cloudpickle"):
         return importlib.import_module(f"dsai.mockray.{name}")
     raise AttributeError(f"module 'dsai.mockray' has no attribute '{name}'")
