@@ -16,7 +16,7 @@ from dsai.mockray import runtime_env
 from dsai.mockray.runtime_env import current_env, merged
 from dsai.mockray.task import pack_args
 
-__all__ = ["RemoteFunction"]
+__all__ = ["RemoteFunction", "FuncWrapper"]
 
 
 class RemoteFunction:
@@ -50,9 +50,9 @@ class RemoteFunction:
                         f"'{self.__module__}.{self.__name__}()', try "
                         f"'{self.__module__}.{self.__name__}.remote()'.")
 
-    def options(self, **options: Any) -> "RemoteFunction":
+    def options(self, **options: Any) -> "FuncWrapper":
         opts.validate_task_options(options, in_options=True)
-        return RemoteFunction(self._function, {**self._options, **options})
+        return FuncWrapper(RemoteFunction(self._function, {**self._options, **options}))
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
@@ -75,3 +75,22 @@ class RemoteFunction:
 
     def __repr__(self) -> str:
         return f"RemoteFunction({self.__module__}.{self._name})"
+
+
+class FuncWrapper:
+    """What `.options()` returns, as in Ray: it offers `.remote()` and `.bind()` only, so a
+    second `.options()` is an AttributeError (pass all the options in one call)."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target.remote(*args, **kwargs)
+
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target.bind(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._target!r})"

@@ -151,6 +151,8 @@ class Submission:
         # Behind a queue of the same shape it waits its turn (FIFO), even if a node is free.
         ns = None if q else sched.choose(task)
         if ns is None:
+            if task.strategy is not None and self.fail_if_pinned_to_a_gone_node(task):
+                return
             task.state = "queued"
             q.append(task)
             return
