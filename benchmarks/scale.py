@@ -51,11 +51,16 @@ def run(tasks: int, nodes: int) -> dict:
 def expected_makespan(tasks: int, nodes: int) -> float:
     """ceil(tasks / nodes) one-second rounds on the busiest node; on a node other than the
     driver's each task's spec first crosses the network (one latency), and the last reply
-    comes back (one more)."""
+    comes back (one more), behind the other replies of that round on the driver's link."""
+    from dsai.mockray.serialization import serialize_scalar
     from dsai.sim.network import NetworkConfig
 
-    rounds, latency = -(-tasks // nodes), NetworkConfig().latency
-    return round(rounds + (rounds + (nodes > 1)) * latency * (nodes > 1), 6)
+    if nodes == 1:
+        return float(tasks)
+    net, reply = NetworkConfig(), serialize_scalar(None, type(None)).nbytes
+    rounds = -(-tasks // nodes)
+    last_round = tasks - (rounds - 1) * nodes  # nodes busy in the last round
+    return round(rounds + (rounds + 1) * net.latency + (last_round - 1) * reply / net.bandwidth, 6)
 
 
 def child(tasks: int, nodes: int) -> dict:
