@@ -17,7 +17,7 @@ import inspect
 from collections import deque
 from typing import Any
 
-from dsai.mockray.exceptions import ActorDiedError, RayTaskError
+from dsai.mockray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 from dsai.mockray.task import DONE_STATES, Task, spec_bytes
 
 __all__ = ["ActorState", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD"]
@@ -115,8 +115,10 @@ class ActorState:
         if self.name is not None and self.rt.named_actors.get((self.namespace, self.name)) is self:
             del self.rt.named_actors[(self.namespace, self.name)]
 
-    def crash(self, reason: str, allow_restart: bool) -> None:
-        """The actor's worker died (killed, or its node failed)."""
+    def crash(self, reason: str, allow_restart: bool, unavailable: str | None = None) -> None:
+        """The actor's worker died (killed, or its node failed). With `unavailable` (Ray's words
+        for how the worker went), calls in flight when it restarts fail with
+        ActorUnavailableError, as Ray 2.60 answers them after a worker's own exit."""
         self.kill_pending = False
         if self.state == DEAD:
             return
@@ -160,7 +162,8 @@ class ActorState:
                 task.state, task.proc = "ready", None
                 retry.append(task)
             else:
-                self.rt.fail(task, error)
+                self.rt.fail(task, error if unavailable is None else ActorUnavailableError(
+                    f"The actor is temporarily unavailable: {unavailable}", self.id))
         self.mailbox.extendleft(reversed(retry))
         if creation.state not in ("waiting", "queued"):  # (not placed yet, it keeps its place in line)
             creation.node = None

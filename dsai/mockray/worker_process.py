@@ -53,23 +53,27 @@ def worker_pid(task: Any) -> int:
     return ns.pid(actor.worker if actor is not None else task.worker)
 
 
-def exit_worker(task: Any, how: str, intentional: bool = False) -> None:
+# How Ray 2.60 words a restarting actor's in-flight call after its worker ended itself.
+_LOST_CONNECTION = "RpcError: RPC error: recvmsg:Connection reset by peer rpc_code: 14"
+
+
+def exit_worker(task: Any, how: str, intentional: bool = False, ray_words: str = _LOST_CONNECTION) -> None:
     """The worker running `task` (the current process) ends, by `how` (words for the error):
     it stops here, and the runtime learns of it as an event, as a raylet learns that a
     worker process died. An `intentional` exit does not restart an actor."""
     proc = current_process()
     reason = (f"The actor's worker process exited: {how}"
               + (" (an intentional exit: the actor is not restarted)." if intentional else "."))
-    proc.sim.loop.call_soon(_crash, task, proc, reason, intentional)
+    proc.sim.loop.call_soon(_crash, task, proc, reason, intentional, ray_words)
     suspend(("exit", how))  # never resumed: the crash kills this process
 
 
-def _crash(task: Any, proc: Any, reason: str, intentional: bool) -> None:
+def _crash(task: Any, proc: Any, reason: str, intentional: bool, ray_words: str) -> None:
     if proc.done:
         return  # killed already (its node died meanwhile): whoever killed it dealt with it
     actor = task.actor
     if actor is not None:
-        actor.crash(reason, allow_restart=not intentional)
+        actor.crash(reason, allow_restart=not intentional, unavailable=ray_words)
     elif task.proc is proc and task.state == "running":
         task.rt.crash_task(task, WorkerCrashedError())
     else:

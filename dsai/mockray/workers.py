@@ -144,7 +144,8 @@ class Workers:
             if task.kind == "actor_creation":
                 raise  # (an __init__ that exits fails the actor's creation)
             # As Ray's worker: sys.exit ends the worker process, code 0 (or None) on purpose.
-            exit_worker(task, f"sys.exit({e.code!r})", intentional=e.code in (0, None))
+            exit_worker(task, f"sys.exit({e.code!r})", intentional=e.code in (0, None),
+                        ray_words=f"UnexpectedSystemExit: Worker exits with an exit code {e.code}.")
         n = task.num_returns
         if n == 1:
             t = type(result)

@@ -19,7 +19,7 @@ def test_deprecated_id_properties_are_objects_of_the_same_ids(ray):
     assert node.hex() == ctx.get_node_id() and not node.is_nil()
     with pytest.warns(DeprecationWarning):
         assert ctx.job_id.hex() == ctx.get_job_id()
-    with pytest.raises(AssertionError, match="only available when the process is a worker"):
+    with pytest.raises(AssertionError, match=r"only available when the process is a\s+worker"):
         ctx.task_id
 
     @ray.remote

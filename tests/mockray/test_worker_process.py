@@ -49,8 +49,8 @@ def test_signal_zero_checks_a_worker_and_other_signals_are_refused(sim_ray):
 
 def test_an_actor_that_sends_itself_sigkill_dies_and_restarts(sim_ray):
     b = Box.options(max_restarts=1).remote()
-    with pytest.raises(ray.exceptions.ActorDiedError, match="os.kill.*SIGKILL"):
-        ray.get(b.kill_myself.remote())
+    with pytest.raises(ray.exceptions.ActorUnavailableError, match="Connection reset by peer"):
+        ray.get(b.kill_myself.remote())  # (it restarts: the call may or may not have run, as in Ray)
     assert ray.get(b.ping.remote()) == "pong"
 
 
