@@ -59,6 +59,18 @@ class Counter:
         sys.exit(code)
 
 
+def _after_restart(ray, call):
+    """The call's value once the actor is back (real Ray may answer 'restarting' meanwhile)."""
+    import time
+
+    for _ in range(120):
+        try:
+            return ray.get(call())
+        except ray.exceptions.ActorUnavailableError:
+            time.sleep(0.5)
+    raise AssertionError("the actor did not come back within 60 s")
+
+
 def test_os_exit_in_a_task_kills_its_worker_not_the_driver(ray):
     with pytest.raises(ray.exceptions.WorkerCrashedError):
         ray.get(exits_hard.remote())
@@ -74,9 +86,9 @@ def test_sys_exit_nonzero_in_a_task_is_a_worker_crash_after_its_retries(ray):
 def test_os_exit_in_an_actor_method_restarts_the_actor(ray):
     a = Counter.options(max_restarts=1).remote()
     assert ray.get(a.inc.remote()) == 1
-    with pytest.raises(ray.exceptions.ActorUnavailableError, match="Connection reset by peer"):
+    with pytest.raises(ray.exceptions.ActorUnavailableError, match="The actor is temporarily unavailable"):
         ray.get(a.hard_exit.remote())  # it restarts
-    assert ray.get(a.inc.remote()) == 1  # a fresh instance: __init__ ran again
+    assert _after_restart(ray, a.inc.remote) == 1  # a fresh instance: __init__ ran again
     with pytest.raises(ray.exceptions.ActorDiedError):
         ray.get(a.hard_exit.remote())
     with pytest.raises(ray.exceptions.ActorDiedError):  # no restarts left
@@ -89,7 +101,7 @@ def test_sys_exit_nonzero_in_an_actor_method_is_an_unexpected_exit(ray):
     with pytest.raises(ray.exceptions.ActorUnavailableError,
                        match="UnexpectedSystemExit: Worker exits with an exit code 3"):
         ray.get(a.sys_exit.remote(3))
-    assert ray.get(a.inc.remote()) == 1  # restarted
+    assert _after_restart(ray, a.inc.remote) == 1  # restarted
 
 
 def test_sys_exit_zero_in_an_actor_method_ends_the_actor_for_good(ray):
