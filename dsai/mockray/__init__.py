@@ -25,7 +25,7 @@ __all__ = [
     "cancel", "get_actor", "available_resources", "cluster_resources", "nodes", "timeline",
     "get_runtime_context", "get_gpu_ids", "ObjectRef", "ObjectRefGenerator",
     "DynamicObjectRefGenerator", "ActorClass", "ActorHandle",
-    "RemoteFunction", "exceptions", "util", "cluster_utils", "actor",
+    "RemoteFunction", "exceptions", "util", "cluster_utils", "actor", "cloudpickle",
 ]
 
 
@@ -33,6 +33,6 @@ def __getattr__(name: str):
     # Submodules that import the API load on first use (ray.util, ray.cluster_utils).
     import importlib
 
-    if name in ("util", "cluster_utils", "actor", "runtime_context"):
+    if name in ("util", "cluster_utils", "actor", "runtime_context", "cloudpickle"):
         return importlib.import_module(f"dsai.mockray.{name}")
     raise AttributeError(f"module 'dsai.mockray' has no attribute '{name}'")

@@ -18,6 +18,8 @@ from dsai.mockray.actor_state import ActorState
 from dsai.mockray.exceptions import ActorAlreadyExistsError
 from dsai.mockray.generator import default_num_returns, start
 from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
+from dsai.mockray.runtime_env import current_env, merged
+from dsai.mockray.runtime_env import validate as env_vars_of
 from dsai.mockray.task import pack_args
 
 __all__ = ["ActorClass", "ActorHandle", "ActorMethod", "ActorState", "method"]
@@ -39,10 +41,11 @@ class ActorMethod:
         raise TypeError("Actor methods cannot be called directly. Instead of running "
                         f"'object.{self._name}()', try 'object.{self._name}.remote()'.")
 
-    def options(self, **options: Any) -> "ActorMethod":
+    def options(self, **options: Any) -> "_ActorMethodOptionsWrapper":
         opts.validate_method_options(options)
         merged = {**self._options, **options}
-        return ActorMethod(self._handle, self._name, merged.get("num_returns", self._num_returns), merged)
+        return _ActorMethodOptionsWrapper(
+            ActorMethod(self._handle, self._name, merged.get("num_returns", self._num_returns), merged))
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
         rt = session._runtime or session.runtime()
@@ -155,9 +158,9 @@ class ActorClass:
         raise TypeError("Actors cannot be instantiated directly. Instead of "
                         f"'{self._cls.__qualname__}()', use '{self._cls.__qualname__}.remote()'.")
 
-    def options(self, **options: Any) -> "ActorClass":
+    def options(self, **options: Any) -> "ActorOptionWrapper":
         opts.validate_actor_options(options, in_options=True)
-        return ActorClass(self._cls, {**self._options, **options})
+        return ActorOptionWrapper(ActorClass(self._cls, {**self._options, **options}))
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
@@ -182,6 +185,7 @@ class ActorClass:
                     f"ray.get_actor('{name}', namespace='{o.get('namespace')}')")
         actor_id = rt.new_actor_id()
         state = ActorState(rt, actor_id, self._cls, name, namespace, o)
+        state.env_vars = merged(current_env(rt), env_vars_of(o.get("runtime_env")))  # its calls' too
         handle = ActorHandle(actor_id, self._cls.__qualname__, self._methods)
         state.handle = handle
         rt.actors[actor_id] = state
@@ -210,6 +214,37 @@ class ActorClass:
 
     def __repr__(self) -> str:
         return f"ActorClass({self._cls.__name__})"
+
+
+class _OptionsWrapper:
+    """What `.options()` returns, as in Ray: `.remote()` and `.bind()` only, so a second
+    `.options()` is an AttributeError (pass all the options in one call)."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target.remote(*args, **kwargs)
+
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target.bind(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._target!r})"
+
+
+class ActorOptionWrapper(_OptionsWrapper):
+    """`ActorClass.options(...)` (Ray's name for it)."""
+
+    __slots__ = ()
+
+
+class _ActorMethodOptionsWrapper(_OptionsWrapper):
+    """`handle.method.options(...)` (Ray's name for it)."""
+
+    __slots__ = ()
 
 
 def _strategy(s: Any) -> Any:

@@ -18,8 +18,8 @@ from collections import deque
 from typing import Any
 
 from dsai.mockray.concurrency_groups import ConcurrencyGroups
-from dsai.mockray.exceptions import ActorDiedError, RayTaskError
-from dsai.mockray.task import DONE_STATES, Task
+from dsai.mockray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
+from dsai.mockray.task import DONE_STATES, Task, spec_bytes
 from dsai.mockray.worker_threads import stop_actor_threads
 
 __all__ = ["ActorState", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD"]
@@ -139,8 +139,10 @@ class ActorState:
             del self.rt.named_actors[(self.namespace, self.name)]
         stop_actor_threads(self)
 
-    def crash(self, reason: str, allow_restart: bool) -> None:
-        """The actor's worker died (killed, or its node failed)."""
+    def crash(self, reason: str, allow_restart: bool, unavailable: str | None = None) -> None:
+        """The actor's worker died (killed, or its node failed). With `unavailable` (Ray's words
+        for how the worker went), calls in flight when it restarts fail with
+        ActorUnavailableError, as Ray 2.60 answers them after a worker's own exit."""
         self.kill_pending = False
         if self.state == DEAD:
             return
@@ -185,7 +187,8 @@ class ActorState:
                 task.state, task.proc = "ready", None
                 retry.append(task)
             else:
-                self.rt.fail(task, error)
+                self.rt.fail(task, error if unavailable is None else ActorUnavailableError(
+                    f"The actor is temporarily unavailable: {unavailable}", self.id))
         self.mailbox.extendleft(reversed(retry))
         if creation.state not in ("waiting", "queued"):  # (not placed yet, it keeps its place in line)
             creation.node = None
@@ -208,6 +211,44 @@ class ActorState:
         self.node.actors[self.id] = self
         self.worker = self.node.take_worker()
         task.worker = self.worker
+        # Calls made before it was placed (or moved by a restart) are sent now.
+        node_id = self.node.node.id
+        for call in self.mailbox:
+            if not call.done and self.needs_spec(call) and call.spec_to != node_id:
+                self.send_spec(call)
+
+    # -- a call's spec travels from its caller's node to the actor's ------------------------
+    # Sent when the call is made (if the actor is placed), while its arguments may still be
+    # computing: the actor's side waits for both, so a chain of calls pays one message per
+    # call, not one after each argument is ready.
+    def needs_spec(self, task: Task) -> bool:
+        node_id = self.node.node.id
+        return task.caller_node != node_id and task.spec_node != node_id
+
+    def send_spec(self, task: Task) -> None:
+        node_id = task.spec_to = self.node.node.id
+        self.rt.sim.network.deliver(task.caller_node, node_id, spec_bytes(task), self._spec_arrived,
+                                    task, node_id, task.attempt)
+
+    def _spec_arrived(self, task: Task, node_id: int, attempt: int) -> None:
+        if task.done or task.attempt != attempt or self.node is None or self.node.node.id != node_id:
+            return  # cancelled or failed meanwhile, or the actor moved (placed() sent it again)
+        task.spec_node = node_id
+        if task.state == "sending":
+            task.state = "ready"
+            self.pump()
+
+    def call_ready(self, task: Task) -> None:
+        """A call's arguments are ready: it waits its turn in the mailbox, once its spec
+        (with the arguments passed by value) has reached the actor's node."""
+        if self.node is not None and self.needs_spec(task):
+            task.state = "sending"
+            if task.spec_to != self.node.node.id:
+                self.send_spec(task)
+            return
+        task.state = "ready"
+        if self.state is ALIVE and (len(self.running) < self.max_concurrency or self.groups is not None):
+            self.pump()
 
     # -- calls -----------------------------------------------------------------------------
     def submit_call(self, task: Task) -> None:
@@ -215,12 +256,12 @@ class ActorState:
             self.rt.fail(task, self.death_error)
             return
         self.mailbox.append(task)
+        if self.node is not None and self.needs_spec(task):
+            self.send_spec(task)
         if task.arg_entries:
-            self.rt.submit(task)  # waits for its arguments, then pumps
+            self.rt.submit(task)  # waits for its arguments, then call_ready
             return
-        task.state = "ready"
-        if self.state is ALIVE and (len(self.running) < self.max_concurrency or self.groups is not None):
-            self.pump()
+        self.call_ready(task)
 
     def pump(self) -> None:
         """Start calls from the head of the mailbox while there is room."""
@@ -237,7 +278,10 @@ class ActorState:
                 mailbox.popleft()
                 continue
             if task.state != "ready":
-                return  # head-of-line: later calls wait for this one's arguments
+                return  # head-of-line: later calls wait for this one's arguments (or spec)
+            if self.needs_spec(task):
+                self.call_ready(task)  # (placed elsewhere since it was sent)
+                return
             mailbox.popleft()
             task.node = self.node
             task.worker = self.worker
@@ -257,7 +301,7 @@ class ActorState:
         while mailbox:
             task = mailbox[0]
             state = task.state
-            if state != "ready" or task.arg_entries:
+            if state != "ready" or task.arg_entries or self.needs_spec(task):
                 if state in DONE_STATES:
                     mailbox.popleft()
                     continue

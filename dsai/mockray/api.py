@@ -15,7 +15,7 @@ from threading import get_ident
 from typing import Any, Sequence
 
 from dsai.mockray import options as opts
-from dsai.mockray import session
+from dsai.mockray import runtime_env, session
 from dsai.mockray.actor import ActorClass, ActorHandle
 from dsai.mockray.exceptions import ActorHandleNotFoundError
 from dsai.mockray.generator import ObjectRefGenerator
@@ -93,7 +93,9 @@ def init(address: str | None = None, *, num_cpus: int | None = None, num_gpus: i
         if num_cpus is not None or num_gpus is not None or resources:
             raise ValueError("When connecting to an existing cluster, num_cpus and num_gpus must not "
                              "be provided.")
+        job_env = runtime_env.validate(kwargs.get("runtime_env"))
         rt = cluster.start_runtime(namespace=namespace, seed=seed, network=network)
+        rt.job_env_vars = job_env
         return _context(rt, address)
     for name, value in (("num_cpus", num_cpus), ("num_gpus", num_gpus)):
         if value is not None and (not isinstance(value, (int, float)) or value < 0):
@@ -104,7 +106,9 @@ def init(address: str | None = None, *, num_cpus: int | None = None, num_gpus: i
         if "CPU" in resources or "GPU" in resources:
             raise ValueError("Use the 'num_cpus' and 'num_gpus' keyword instead of 'CPU' and 'GPU' in "
                              "'resources' keyword")
+    job_env = runtime_env.validate(kwargs.get("runtime_env"))  # the job's env_vars; other fields raise
     rt = Runtime(seed=seed, namespace=namespace, network=network)
+    rt.job_env_vars = job_env
     session.connect(rt)
     rt.add_node(DEFAULT_NUM_CPUS if num_cpus is None else num_cpus, num_gpus or 0, resources)
     return _context(rt)

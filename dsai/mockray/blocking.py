@@ -73,7 +73,7 @@ class _Waiter:
         for e in entries:
             st = e.state
             if st is READY:
-                if not fetch_local or e.value.nbytes < INLINE_THRESHOLD or node_id in e.locations:
+                if not fetch_local or node_id in e.locations:
                     count += 1  # available already: the common case, kept inline
                     if count >= num:
                         break
@@ -124,8 +124,7 @@ class _Waiter:
     def __call__(self, e: ObjectEntry) -> None:
         if not self.active:
             return  # the call returned already; nothing to count or fetch
-        if (self.fetch_local and e.state is READY and e.value.nbytes >= INLINE_THRESHOLD
-                and self.node_id not in e.locations):
+        if self.fetch_local and e.state is READY and self.node_id not in e.locations:
             self.rt.fetch(e, self.node_id, lambda: self(e))
             return
         self.count += 1
@@ -139,8 +138,7 @@ class _Waiter:
         st = e.state
         if st is FAILED:
             return True
-        return st is READY and (not self.fetch_local or e.value.nbytes < INLINE_THRESHOLD
-                                or self.node_id in e.locations)
+        return st is READY and (not self.fetch_local or self.node_id in e.locations)
 
     def timeout(self) -> None:
         if self.proc is not None and not self.woken:
@@ -248,7 +246,9 @@ class Blocking:
         if e.state is PENDING and timeout is None and getattr(getcurrent(), "proc", None) is None:
             self.wait_until(e, None)  # the driver's commonest call: the object is its own condition
         if e.state is READY and e.value.nbytes < INLINE_THRESHOLD:
-            return deserialize(e.value)
+            proc = getattr(getcurrent(), "proc", None)
+            if (proc.node.id if proc is not None and proc.node is not None else 0) in e.locations:
+                return deserialize(e.value)  # a small object at hand (else: a copy from its owner)
         if not self.wait_for([e], 1, timeout, fetch_local=True, stop_on_error=True).satisfied():
             raise GetTimeoutError("Get timed out: some object(s) not ready.")
         return value_of(e)
@@ -342,4 +342,4 @@ _entry_of = operator.attrgetter("_entry")
 
 
 def _remote_ready(e: ObjectEntry) -> bool:
-    return e.state is READY and e.value.nbytes >= INLINE_THRESHOLD and 0 not in e.locations
+    return e.state is READY and 0 not in e.locations

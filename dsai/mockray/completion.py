@@ -96,15 +96,35 @@ class Completion:
             task.returns[0].set_value(results[0], here, now)
         else:
             owner = task.caller_node
+            small = None
             for e, s in zip(task.returns, results):
                 if owner != here and s.nbytes < INLINE_THRESHOLD:
-                    # Small results ride back in the task's reply to the owner.
-                    st = self.sim.network.stats
-                    st[here].bytes_sent += s.nbytes
-                    st[owner].bytes_received += s.nbytes
-                e.set_value(s, here, now)
+                    if small is None:
+                        small = []
+                    small.append((e, s))
+                else:
+                    e.set_value(s, here, now)
+            if small is not None and len(small) == 1:
+                e, s = small[0]
+                self.sim.network.deliver(here, owner, s.nbytes, self._replied_one, e, s, owner)
+            elif small is not None:
+                # Small results ride back to the owner in the task's reply, a message that
+                # costs latency + bytes / bandwidth: they are ready once it arrives.
+                self.sim.network.deliver(here, owner, sum(s.nbytes for _, s in small), self._replied,
+                                         small, owner)
         if not task.unreleased:  # nobody kept a ref to its results
             task.release_args()
+
+    def _replied_one(self, e: Any, s: Serialized, owner: int) -> None:
+        if not e.done:
+            e.set_value(s, owner, self.clock.time)
+
+    def _replied(self, small: list, owner: int) -> None:
+        """A task's reply reached its owner: its small results are ready there."""
+        now = self.clock.time
+        for e, s in small:
+            if not e.done:
+                e.set_value(s, owner, now)
 
     def task_failed(self, task: Task, error: BaseException, proc: Process | None) -> None:
         """A task's code raised: retry it if allowed, else store the error."""

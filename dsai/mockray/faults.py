@@ -31,9 +31,10 @@ class Faults:
     def _on_node_death(self, node: Any) -> None:
         ns = self.nodes[node.id]
         for e in list(self.objects.values()):  # (a GC pass may release objects meanwhile)
-            if node.id in e.locations:
+            if node.id in e.locations and (e.state is not READY or e.value.nbytes >= INLINE_THRESHOLD):
+                # (A small object is kept where it was: it survives node deaths, as README says.)
                 e.locations = tuple(n for n in e.locations if n != node.id)
-                if not e.locations and e.state is READY and e.value.nbytes >= INLINE_THRESHOLD:
+                if not e.locations and e.state is READY:
                     e.state = LOST
         for actor in list(ns.actors.values()):
             actor.on_node_death(ns)

@@ -1,11 +1,14 @@
 """The object store: immutable objects kept where they were made, copied over the network to whoever needs them.
 
-Objects smaller than `INLINE_THRESHOLD` travel inside task specs and
-replies, as in Ray: they are available everywhere at once and survive node
-deaths (their bytes are still counted). Larger objects live in the store of
-the node that made them (`ObjectEntry.locations`) and cross the network when
-another node needs them: `fetch` queues one transfer per (object, node) and
-every caller waiting for it shares it. An object whose every copy died with
+Objects smaller than `INLINE_THRESHOLD` live with their owner, as in Ray
+(a small result rides back to its owner in the task's reply: completion.py),
+and survive the death of any other node; another node that needs one gets a
+copy from the owner over the network, at the same cost as any transfer
+(latency + bytes / bandwidth), as Ray's owner inlines it into the task spec
+or answers a `get`. Larger objects live in the store of the node that made
+them (`ObjectEntry.locations`) and cross the network when another node needs
+them. Either way `fetch` queues one transfer per (object, node) and every
+caller waiting for it shares it. An object whose every copy died with
 its node is LOST; `when_available` and `fetch` rebuild it from lineage
 (`_recover` re-runs the task that made it, if its retries allow) or fail it
 with `ObjectLostError`.
@@ -90,7 +93,7 @@ class ObjectStore:
             return True
         if e.state is not READY:
             return False
-        return e.value.nbytes < INLINE_THRESHOLD or node_id in e.locations
+        return node_id in e.locations
 
     def when_available(self, e: ObjectEntry, node_id: int | None, cb: Callable[[ObjectEntry], Any]) -> None:
         """`cb(e)` once `e` is ready or failed and, if `node_id` is given, copied there."""
@@ -115,6 +118,8 @@ class ObjectStore:
             waiting.append(cb)
             return
         src = next((n for n in e.locations if self.nodes[n].alive), None)
+        if src is None and e.value.nbytes < INLINE_THRESHOLD:
+            src = e.locations[0]  # a small object outlives the nodes that held it (see faults.py)
         if src is None:
             e.state = LOST
             self.fetch(e, node_id, cb)
@@ -126,7 +131,7 @@ class ObjectStore:
         waiting = e.fetching.pop(node_id, []) if e.fetching else []
         if not self.nodes[node_id].alive:
             return  # the tasks that wanted it died with the node
-        if not self.nodes[src].alive or e.state is not READY:
+        if e.state is not READY or (not self.nodes[src].alive and e.value.nbytes >= INLINE_THRESHOLD):
             for cb in waiting:  # the source died mid-copy: try another copy
                 self.fetch(e, node_id, cb)
             return

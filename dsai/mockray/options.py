@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from dsai.mockray import runtime_env
+
 __all__ = ["validate_task_options", "validate_actor_options", "validate_method_options",
            "TASK_DEFAULTS", "ACTOR_DEFAULTS", "resource_demand", "check_timeout", "check_wait_timeout"]
 
@@ -136,9 +138,7 @@ ACTOR_DEFAULTS = {"num_cpus": None, "num_gpus": 0, "resources": None, "max_resta
 
 def _not_simulated(options: dict) -> None:
     # Accepted by Ray, not by the simulator: say so rather than ignore it.
-    if options.get("runtime_env"):
-        raise NotImplementedError("runtime_env is not simulated: simulated workers run in this "
-                                  "process's environment; drop the option on the simulator")
+    runtime_env.validate(options.get("runtime_env"))  # env_vars only; other fields raise
 
 
 def validate_task_options(options: dict, in_options: bool) -> None:

@@ -13,11 +13,13 @@ from typing import Any, Callable
 from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor import _strategy
+from dsai.mockray import runtime_env
 from dsai.mockray.generator import default_num_returns, start
 from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
+from dsai.mockray.runtime_env import current_env, merged
 from dsai.mockray.task import pack_args
 
-__all__ = ["RemoteFunction"]
+__all__ = ["RemoteFunction", "FuncWrapper"]
 
 
 class RemoteFunction:
@@ -50,15 +52,16 @@ class RemoteFunction:
         self._max_retries = 3 if r is None else r
         self._retry_exceptions = options.get("retry_exceptions", False)
         self._pg_mode, self._pg_spec = pg_options(options)  # placement groups (placement_groups.py)
+        self._env_vars = runtime_env.validate(options.get("runtime_env"))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Remote functions cannot be called directly. Instead of running "
                         f"'{self.__module__}.{self.__name__}()', try "
                         f"'{self.__module__}.{self.__name__}.remote()'.")
 
-    def options(self, **options: Any) -> "RemoteFunction":
+    def options(self, **options: Any) -> "FuncWrapper":
         opts.validate_task_options(options, in_options=True)
-        return RemoteFunction(self._function, {**self._options, **options})
+        return FuncWrapper(RemoteFunction(self._function, {**self._options, **options}))
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
@@ -83,8 +86,31 @@ class RemoteFunction:
             task.pg = binding
         if self._streaming:
             returns = start(rt, task, returns, self._num_returns)
+        if runtime_env.active:
+            env = merged(current_env(rt), self._env_vars)  # (inherited from its caller, its own on top)
+            if env is not None:
+                task.env_vars = env
         rt.submit(task)
         return returns
 
     def __repr__(self) -> str:
         return f"RemoteFunction({self.__module__}.{self._name})"
+
+
+class FuncWrapper:
+    """What `.options()` returns, as in Ray: it offers `.remote()` and `.bind()` only, so a
+    second `.options()` is an AttributeError (pass all the options in one call)."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def remote(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target.remote(*args, **kwargs)
+
+    def bind(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target.bind(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._target!r})"

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from dsai.mockray import session
+from dsai.mockray.ids import ActorID, JobID, NodeID, TaskID
 from dsai.mockray.placement_binding import current_binding
 from dsai.sim.process import current_process
 
-__all__ = ["RuntimeContext", "get_runtime_context"]
+__all__ = ["RuntimeContext", "get_runtime_context", "RayDeprecationWarning"]
+
+
+class RayDeprecationWarning(DeprecationWarning):
+    """Ray's warning for a deprecated API (ray.util.annotations)."""
+
+
+def _deprecated(use: str) -> None:
+    warnings.warn("This API is deprecated and may be removed in future Ray releases. You could "
+                  'suppress this warning by setting env variable PYTHONWARNINGS="ignore::DeprecationWarning"'
+                  f"\nUse {use} instead", RayDeprecationWarning, stacklevel=3)
+
+
+def _in_worker(task: Any) -> None:
+    if task is None:  # (Ray asserts it)
+        raise AssertionError("This method is only available when the process is a worker. "
+                             "Current mode: 0 (the driver)")
 
 
 class RuntimeContext:
@@ -85,12 +103,52 @@ class RuntimeContext:
         b = current_binding(self._task())
         return b.group.id if b is not None else None
 
+    # Ray's deprecated properties: ID objects, where the get_*_id() methods give hex.
+    @property
+    def job_id(self) -> JobID:
+        _deprecated("get_job_id()")
+        return JobID.from_hex(self.get_job_id())
+
+    @property
+    def node_id(self) -> NodeID:
+        _deprecated("get_node_id()")
+        return NodeID.from_hex(self.get_node_id())
+
+    @property
+    def task_id(self) -> TaskID | None:
+        _deprecated("get_task_id()")
+        _in_worker(self._task())
+        hex_id = self.get_task_id()
+        return TaskID.from_hex(hex_id) if hex_id is not None else None
+
+    @property
+    def actor_id(self) -> ActorID | None:
+        _deprecated("get_actor_id()")
+        _in_worker(self._task())
+        hex_id = self.get_actor_id()
+        return ActorID.from_hex(hex_id) if hex_id is not None else None
+
+    def get_resource_ids(self) -> dict[str, list[str]]:
+        _deprecated("get_accelerator_ids()")
+        return self.get_accelerator_ids()
+
+    def get_session_name(self) -> str:
+        """The cluster's session name: deterministic here (Ray's has a date and a pid)."""
+        return f"session_sim_seed{session.runtime().sim.seed}"
+
+    def is_canceled(self) -> bool:
+        """Whether `ray.cancel` was called on the task running this code."""
+        task = self._task()
+        if task is None:
+            raise RuntimeError("This method is only available when the process is a worker. "
+                               "Current mode: 0 (the driver)")
+        if task.actor is not None and task.actor.is_async:
+            raise RuntimeError("This method is not supported in an async actor.")
+        return bool(task.cancel_requested)
+
     @property
     def namespace(self) -> str:
         return session.runtime().namespace
-
-    def get_namespace(self) -> str:
-        return self.namespace
 
     @property
     def was_current_actor_reconstructed(self) -> bool:
@@ -109,12 +167,21 @@ class RuntimeContext:
         return "sim://head"
 
     def get(self) -> dict[str, Any]:
-        return {"job_id": self.get_job_id(), "node_id": self.get_node_id(),
-                "namespace": self.namespace, "task_id": self.get_task_id(),
-                "actor_id": self.get_actor_id()}
+        """Deprecated in Ray: the IDs as objects; task and actor only inside a worker."""
+        _deprecated("get_xxx_id() methods to get relevant ids")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RayDeprecationWarning)
+            out: dict[str, Any] = {"job_id": self.job_id, "node_id": self.node_id, "namespace": self.namespace}
+            if self._task() is not None:
+                if self.task_id is not None:
+                    out["task_id"] = self.task_id
+                if self.actor_id is not None:
+                    out["actor_id"] = self.actor_id
+        return out
 
     def __repr__(self) -> str:
-        return f"RuntimeContext({self.get()})"
+        return (f"RuntimeContext(job_id={self.get_job_id()}, node_id={self.get_node_id()}, "
+                f"task_id={self.get_task_id()}, actor_id={self.get_actor_id()})")
 
 
 def get_runtime_context() -> RuntimeContext:

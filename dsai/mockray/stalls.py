@@ -19,6 +19,9 @@ from dsai.sim.locks import describe_waits
 
 __all__ = ["Stalls"]
 
+_GONE_NODE = ("The node specified via NodeAffinitySchedulingStrategy doesn't exist any more or is "
+              "infeasible, and soft=False was specified.")
+
 
 class Stalls:
     """What the driver learns when the simulation can make no more progress."""
@@ -36,11 +39,29 @@ class Stalls:
                        f"(the whole cluster has {have}). Ask for less in .options(...), or start "
                        "the cluster with more, e.g. ray.init(num_cpus=..., num_gpus=..., "
                        "resources={...}) or Cluster.add_node(...).")
+                if self._pinned_to_a_gone_node(task):  # Ray's words for it
+                    msg = _GONE_NODE
                 err = (ActorUnschedulableError(msg) if task.kind == "actor_creation"
                        else TaskUnschedulableError(msg))
                 self.fail(task, err)
                 failed = True
         return failed
+
+    def fail_if_pinned_to_a_gone_node(self, task) -> bool:
+        """A task or actor pinned (soft=False) to a node that is dead or never was: Ray fails
+        it at once, unschedulable, rather than queue it."""
+        if not self._pinned_to_a_gone_node(task):
+            return False
+        self.fail(task, ActorUnschedulableError(_GONE_NODE) if task.kind == "actor_creation"
+                  else TaskUnschedulableError(_GONE_NODE))
+        return True
+
+    def _pinned_to_a_gone_node(self, task) -> bool:
+        s = task.strategy
+        node_id = getattr(s, "node_id", None)
+        if node_id is None or getattr(s, "soft", True):
+            return False
+        return not any(ns.node_id == node_id and ns.alive for ns in self.nodes)
 
     def explain_stall(self) -> str:
         lines = ["The driver is waiting for objects that can never become ready (real Ray would "

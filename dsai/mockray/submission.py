@@ -4,8 +4,9 @@ Life of a task up to its start: `new_task` makes the task and its return
 objects (its refs are what `.remote()` returns); `submit` waits for its
 argument objects (`waiting`); `_place` asks the scheduler for a node with
 free resources, or queues it behind tasks of the same shape (`queued`);
-`_assign` reserves the resources and fetches large arguments over the
-network (`fetching`); then `start` (workers.py) runs it. A node that frees
+`_assign` reserves the resources, sends the task's spec from the caller's
+node if it runs elsewhere, and fetches the argument objects not on its node
+(`fetching`); then `start` (workers.py) runs it. A node that frees
 resources calls `dispatch`, which hands them to the oldest queued tasks that
 fit. Retries, restarts and lineage reconstruction re-enter at `submit`.
 
@@ -25,7 +26,7 @@ from dsai.mockray.gc_policy import gc_policy
 from dsai.mockray.object_ref import FAILED, LOST, READY, ObjectEntry, ObjectRef
 from dsai.mockray.scheduler import NodeState
 from dsai.mockray.serialization import Serialized
-from dsai.mockray.task import JOB_ID, NO_ACTOR, Task
+from dsai.mockray.task import JOB_ID, NO_ACTOR, Task, spec_bytes
 from dsai.sim.process import current_process
 
 __all__ = ["Submission"]
@@ -138,8 +139,7 @@ class Submission:
 
     def _deps_ready(self, task: Task) -> None:
         if task.kind == "actor_task":
-            task.state = "ready"
-            task.actor.pump()
+            task.actor.call_ready(task)
         else:
             self._place(task)
 
@@ -151,6 +151,8 @@ class Submission:
         # Behind a queue of the same shape it waits its turn (FIFO), even if a node is free.
         ns = None if q else sched.choose(task)
         if ns is None:
+            if task.strategy is not None and self.fail_if_pinned_to_a_gone_node(task):
+                return
             task.state = "queued"
             q.append(task)
             return
@@ -161,24 +163,40 @@ class Submission:
         task.node = ns
         task.state = "fetching"
         ns.running[task.seq] = task
-        if task.arg_entries:
+        if task.caller_node != ns.node.id:
+            if task.arg_entries:
+                self.fetch_args(task, ns, self.start, spec=True)
+            else:  # the spec alone (the common case of a fan-out), without fetch_args' closure
+                self.sim.network.deliver(task.caller_node, ns.node.id, spec_bytes(task), self._spec_arrived,
+                                         task, ns, task.attempt)
+        elif task.arg_entries:
             self.fetch_args(task, ns, self.start)
         else:
             self.start(task)
 
-    def fetch_args(self, task: Task, ns: NodeState, then: Callable[[Task], Any]) -> None:
+    def _spec_arrived(self, task: Task, ns: NodeState, attempt: int) -> None:
+        if task.attempt == attempt and task.state == "fetching" and task.node is ns:
+            self.start(task)
+
+    def fetch_args(self, task: Task, ns: NodeState, then: Callable[[Task], Any], spec: bool = False) -> None:
+        """Bring what `task` needs to node `ns`, then `then(task)`: its argument objects not
+        there yet and, with `spec`, its spec (with the arguments passed by value) from the
+        caller's node. They travel at the same time, as Ray's owner inlines small arguments
+        into the spec while the worker pulls large ones."""
         node_id = ns.node.id
         missing = [e for e in task.arg_entries if not self.is_local(e, node_id)]
-        if not missing:
+        if not missing and not spec:
             then(task)
             return
-        attempt, left = task.attempt, [len(missing)]
+        attempt, left = task.attempt, [len(missing) + spec]
 
         def one_done() -> None:
             left[0] -= 1
             if left[0] == 0 and task.attempt == attempt and task.state == "fetching" and task.node is ns:
                 then(task)
 
+        if spec:
+            self.sim.network.deliver(task.caller_node, node_id, spec_bytes(task), one_done)
         for e in missing:
             self.fetch(e, node_id, one_done)
 
@@ -202,7 +220,10 @@ class Submission:
                 ns.acquire(task.hold)
                 task.node = ns
                 ns.running[task.seq] = task
-                self._begin(task)
+                if task.caller_node == ns.node.id:
+                    self._begin(task)
+                else:
+                    task.state = "fetching"  # the worker waits for its spec (Workers._await_spec)
                 task.worker = ns.take_worker()
                 inline = task
             else:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from dsai.mockray.object_ref import ObjectEntry, ObjectRef
 from dsai.mockray.serialization import Serialized, deserialize, serialize
 
-__all__ = ["Task", "pack_args", "unpack_args", "DONE_STATES"]
+__all__ = ["Task", "pack_args", "unpack_args", "spec_bytes", "DONE_STATES"]
 
 DONE_STATES = ("finished", "failed", "cancelled")
 JOB_ID = bytes.fromhex("01000000")  # the one job: the driver's
@@ -63,6 +63,13 @@ def unpack_args(blob: Serialized | None, values: list[Any]) -> tuple[tuple, dict
     return a, k
 
 
+def spec_bytes(task: "Task") -> int:
+    """The bytes of a task's spec on the network: its arguments passed by value (Ray's
+    spec also names the function and the refs, which the simulator does not count)."""
+    blob = task.args_blob
+    return blob.nbytes if blob is not None else 0
+
+
 class Task:
     """A unit of remote work and the bookkeeping Ray keeps for it."""
 
@@ -78,6 +85,8 @@ class Task:
     deps_pending = 0
     pg = None  # its placement group binding (placement_groups.Binding), if it runs in one
     stream = None  # a generator task's stream of yielded objects (generator.Stream)
+    spec_node = -1  # an actor call: the node its spec reached (actor_state.py)
+    spec_to = -1  # an actor call: the node its spec was last sent to
 
     def __init__(self, rt: Any, seq: int, task_id: bytes, name: str, fn: Callable[..., Any] | None,
                  args_blob: Serialized | None, arg_refs: "list[ObjectRef] | tuple", num_returns: int,

@@ -26,7 +26,6 @@ from heapq import heappop, heappush
 from typing import Any
 
 from dsai.mockray.object_ref import FAILED, PENDING, READY, ObjectEntry, ObjectRef
-from dsai.mockray.object_store import INLINE_THRESHOLD
 
 __all__ = ["WaitList", "MIN_LENGTH"]
 
@@ -86,7 +85,7 @@ class WaitList:
                 if i is None:
                     continue  # picked already
                 if e.state is FAILED or (e.state is READY and (
-                        e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations)):
+                        0 in e.locations)):
                     position[e] = None
                     heappush(heap, i)
                 else:  # ready on another node: the long way fetches it (or not), from this very event on
@@ -110,7 +109,7 @@ class WaitList:
             i = heap[0]
             e = at[i]
             if not (e.state is FAILED or (e.state is READY and (
-                    not fetch_local or e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations))):
+                    not fetch_local or 0 in e.locations))):
                 return None  # lost, pending again, or to fetch first: the long way knows (and we are dropped)
             heappop(heap)
             at[i] = None  # let go of what was picked: the caller holds it now

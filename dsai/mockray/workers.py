@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 from dsai.mockray.object_ref import FAILED
 from dsai.mockray.serialization import SCALARS, Serialized, deserialize, serialize, serialize_scalar
-from dsai.mockray.task import Task, unpack_args
+from dsai.mockray.task import Task, spec_bytes, unpack_args
+from dsai.mockray.worker_process import exit_worker
 from dsai.sim.process import Killed, Process, current_process, suspend
 
 __all__ = ["Workers", "REUSE_LIMIT", "method_of"]
@@ -129,17 +130,24 @@ class Workers:
         """Runs inside the simulated worker: arguments in, serialized results out."""
         actor = task.actor
         fn = task.fn if task.method is None else method_of(actor.instance, task.method)
-        if task.args_blob is None:  # no arguments: the common case in fan-outs
-            result = fn()
-        else:
-            for e in task.arg_entries:
-                if e.state is FAILED:  # lost after the task was queued, and not rebuilt
-                    raise e.error
-            values = [deserialize(e.value) for e in task.arg_entries]
-            args, kwargs = unpack_args(task.args_blob, values)
-            result = fn(*args, **kwargs)
-        if task.stream is not None:  # a generator task: publish what it yields (generator.py)
-            return task.stream.run(result)
+        try:
+            if task.args_blob is None:  # no arguments: the common case in fan-outs
+                result = fn()
+            else:
+                for e in task.arg_entries:
+                    if e.state is FAILED:  # lost after the task was queued, and not rebuilt
+                        raise e.error
+                values = [deserialize(e.value) for e in task.arg_entries]
+                args, kwargs = unpack_args(task.args_blob, values)
+                result = fn(*args, **kwargs)
+            if task.stream is not None:  # a generator task: publish what it yields (generator.py)
+                return task.stream.run(result)
+        except SystemExit as e:
+            if task.kind == "actor_creation":
+                raise  # (an __init__ that exits fails the actor's creation)
+            # As Ray's worker: sys.exit ends the worker process, code 0 (or None) on purpose.
+            exit_worker(task, f"sys.exit({e.code!r})", intentional=e.code in (0, None),
+                        ray_words=f"UnexpectedSystemExit: Worker exits with an exit code {e.code}.")
         return self.pack_results(task, result)
 
     def call_args(self, task: Task) -> tuple[tuple, dict]:
@@ -196,6 +204,10 @@ class Workers:
         proc = current_process()  # (task.proc is set once the start returns)
         left = REUSE_LIMIT
         while True:
+            if task.state == "fetching":  # taken from another node's caller: its spec is on the way
+                task = self._await_spec(task, proc)
+                if task is None:
+                    return
             try:
                 results, error = self._execute(task), None
             except Killed:
@@ -210,6 +222,27 @@ class Workers:
             if task is None:
                 return
             task.proc, proc.context, proc.name = proc, task, task.name
+
+    def _await_spec(self, task: Task, proc: Process) -> Task | None:
+        """In a reused worker: wait for the spec of `task` (submitted on another node) to
+        arrive, then begin it; the task this worker runs next, or None if there is none
+        (it was cancelled, or its node died, while the spec travelled)."""
+        ns = task.node
+        while True:
+            attempt = task.attempt
+            self.sim.network.deliver(task.caller_node, ns.node.id, spec_bytes(task), self.sim.resume, proc, None)
+            suspend(("spec", task.name))
+            if task.state == "fetching" and task.node is ns and task.attempt == attempt:
+                self._begin(task)
+                return task
+            ns.give_worker(task.worker)  # (whoever cancelled or retried it freed its resources)
+            task.proc = proc.context = None
+            task = self.dispatch(ns, True)
+            if task is None:
+                return None
+            task.proc, proc.context, proc.name = proc, task, task.name
+            if task.state != "fetching":
+                return task
 
 
 def method_of(instance: Any, name: str) -> Callable[..., Any]:

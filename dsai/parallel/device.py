@@ -146,6 +146,11 @@ class DeviceCluster:
 
 _started: list[DeviceSpec] = []  # the spec of the cluster start_devices started last
 
+# GPUs in one server talk over NVLink-class links: ~2 us and 50 GB/s, not a datacenter
+# network's 100 us (on real Ray, start_devices starts one node). Every message between
+# devices costs latency + bytes / bandwidth, so this keeps a pipeline's bubble its schedule's.
+DEVICE_NETWORK = {"latency": 2e-6, "bandwidth": 5e10}
+
 
 def current_spec() -> DeviceSpec:
     """The devices' spec of the cluster `start_devices` started last (DeviceSpec() before any)."""
@@ -158,7 +163,8 @@ def start_devices(num_devices: int, spec: DeviceSpec | None = None, *, head_cpus
 
     On the simulator (a fresh cluster each time, so runs do not depend on
     each other) every GPU sits on its own node (1 CPU, 1 GPU) beside a head
-    node with `head_cpus` CPUs for the driver; `network` (latency, bandwidth)
+    node with `head_cpus` CPUs for the driver; `network` (latency, bandwidth;
+    default `DEVICE_NETWORK`, links inside one server)
     and `seed` are the simulator's `ray.init` keywords. On real Ray a running
     cluster with enough GPUs is kept (starting one takes many seconds);
     otherwise one node with `num_devices` logical GPUs is started.
@@ -192,5 +198,5 @@ def start_devices(num_devices: int, spec: DeviceSpec | None = None, *, head_cpus
     cluster.add_node(num_cpus=head_cpus)
     for _ in range(int(num_devices)):
         cluster.add_node(num_cpus=1, num_gpus=1)
-    ray.init(address=cluster.address, seed=seed, network=network)
+    ray.init(address=cluster.address, seed=seed, network=DEVICE_NETWORK if network is None else network)
     return DeviceCluster(int(num_devices), spec, True)

@@ -2,7 +2,9 @@
 
 Two numbers per node and direction. *Wire* bytes come from the simulated
 network's counters (`dsai.sim.network_stats()`, read before and after): they
-are what really crossed the links, and they include each object's pickle
+are what the object transfers really carried (the calls' own specs and
+replies, control messages that also cost time and bytes, are counted apart
+as *control* bytes), and they include each object's pickle
 header (numpy's dtype, shape and the pickle framing, about 120 bytes per
 array). The counters cannot tell header from payload, so the *payload* comes
 from the collective itself: every time it hands an array piece from one
@@ -11,9 +13,10 @@ about payload, so payload is what must equal the formulas exactly; the wire
 minus the payload, divided by the number of transfers, is the header per
 transfer, shown beside it.
 
-Pieces under Ray's inline limit (100 KiB) travel inside task specs and
-replies instead of as transfers; their wire bytes are not comparable (see
-`AllReduceRun.inline`), so measurements use pieces of at least 100 KiB.
+Pieces under Ray's inline limit (100 KiB) go back to the driver (their
+owner) in each call's reply and from there to the next rank, as in Ray, so
+their traffic is not the schedule's own (see `AllReduceRun.inline`):
+measurements use pieces of at least 100 KiB.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class NodeTraffic:
     wire_received: int | None = None
     transfers_sent: int | None = None  # object transfers counted by the network
     transfers_received: int | None = None
+    control_sent: int | None = None  # bytes of control messages (call specs, small replies)
+    control_received: int | None = None
 
     @property
     def header_bytes(self) -> int | None:
@@ -90,8 +95,11 @@ def diff(before: dict[str, dict[str, int]] | None, after: dict[str, dict[str, in
         t = NodeTraffic(node, role, ledger.sent.get(node, 0), ledger.received.get(node, 0))
         if before is not None and after is not None:
             a, b = after.get(node, {}), before.get(node, {})
-            t.wire_sent = a.get("bytes_sent", 0) - b.get("bytes_sent", 0)
-            t.wire_received = a.get("bytes_received", 0) - b.get("bytes_received", 0)
+            # Object transfers only: the calls' specs and replies are counted apart (control).
+            t.control_sent = a.get("control_bytes_sent", 0) - b.get("control_bytes_sent", 0)
+            t.control_received = a.get("control_bytes_received", 0) - b.get("control_bytes_received", 0)
+            t.wire_sent = a.get("bytes_sent", 0) - b.get("bytes_sent", 0) - t.control_sent
+            t.wire_received = a.get("bytes_received", 0) - b.get("bytes_received", 0) - t.control_received
             t.transfers_sent = a.get("transfers_sent", 0) - b.get("transfers_sent", 0)
             t.transfers_received = a.get("transfers_received", 0) - b.get("transfers_received", 0)
         out.append(t)

@@ -71,6 +71,10 @@ class EventLoop:
             raise SimulationError(f"delay must be non-negative, got {delay!r}")
         return self.call_at(self.clock.time + delay, fn, *args)
 
+    def call_soon_at(self, when: float, fn: Callable[..., Any], *args: Any) -> None:
+        """`call_at` without a Timer to cancel it, for hot paths (`when` must not be past)."""
+        heapq.heappush(self._heap, [when, next(self._seq), fn, args])
+
     def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
         # Hot path: no Timer object, no checks.
         heapq.heappush(self._heap, [self.clock.time, next(self._seq), fn, args])

@@ -1,10 +1,13 @@
 """The simulated network: latency, bandwidth, loss and partitions between nodes.
 
-Two kinds of traffic cross it. *Transfers* (objects moving between object
+Three kinds of traffic cross it. *Transfers* (objects moving between object
 stores) are reliable and bulk: each node's outgoing and incoming link carries
 one transfer at a time, so a transfer starts when both ends are free and takes
 latency + bytes / bandwidth; many workers sending to one server queue on the
 server's link, which is the parameter server's bottleneck, not a script.
+*Control messages* (a Ray task's spec with its inline arguments, the reply
+carrying its small results) are reliable too and share the same links and
+costs, so no message between nodes is free; they wait for a partition to heal.
 *Messages* (a replicated store's RPCs) are datagrams: they may be lost,
 delayed or reordered, and are dropped across a partition.
 
@@ -50,6 +53,8 @@ class LinkStats:
     messages_dropped: int = 0
     transfers_sent: int = 0
     transfers_received: int = 0
+    control_bytes_sent: int = 0  # of bytes_sent: control messages' (task specs, replies)
+    control_bytes_received: int = 0
 
 
 @dataclass
@@ -92,6 +97,7 @@ class Network:
         self._group: dict[int, int] = {}  # node -> partition group; absent = connected
         self._blocked: set[tuple[int, int]] = set()
         self._deferred: list[Transfer] = []  # transfers waiting for a partition to heal
+        self._deferred_calls: list[Callable[[], Any]] = []  # control messages waiting, likewise
         self.messages: list[Message] = []
         self.record_messages = True
         self._rng = random.Random(f"{sim.seed}:network")
@@ -145,6 +151,9 @@ class Network:
         deferred, self._deferred = self._deferred, []
         for t in deferred:
             self._start_transfer(t)
+        calls, self._deferred_calls = self._deferred_calls, []
+        for resend in calls:
+            resend()
 
     def reachable(self, src: int, dst: int) -> bool:
         if src == dst:
@@ -195,6 +204,41 @@ class Network:
         r.messages_received += 1
         r.bytes_received += msg.nbytes
         deliver(msg.payload)
+
+    # -- control messages ---------------------------------------------------------
+    def deliver(self, src: int, dst: int, nbytes: int, fn: Callable[..., Any], *args: Any) -> None:
+        """Carry a reliable control message of `nbytes` from `src` to `dst` (a task spec,
+        a reply), then call `fn(*args)` at the destination. It books the links as a
+        transfer does (latency + bytes / bandwidth, one at a time per link) and is
+        counted as a message; across a partition it waits until `heal()`."""
+        if not self.reachable(src, dst):
+            self._deferred_calls.append(lambda: self.deliver(src, dst, nbytes, fn, *args))
+            return
+        egress, ingress = self._egress_free, self._ingress_free
+        loop = self.sim.loop
+        start = loop.clock.time
+        if egress[src] > start:
+            start = egress[src]
+        if ingress[dst] > start:
+            start = ingress[dst]
+        if self._link_bandwidth or self._link_latency:
+            bw, lat = self.bandwidth(src, dst), self.latency(src, dst)
+        else:
+            c = self.config
+            bw, lat = c.bandwidth, c.latency
+        free = start + nbytes / bw if nbytes else start
+        egress[src] = ingress[dst] = free
+        loop.call_soon_at(free + lat, self._delivered, src, dst, nbytes, fn, args)
+
+    def _delivered(self, src: int, dst: int, nbytes: int, fn: Callable[..., Any], args: tuple) -> None:
+        s, r = self.stats[src], self.stats[dst]
+        s.bytes_sent += nbytes
+        s.control_bytes_sent += nbytes
+        s.messages_sent += 1
+        r.bytes_received += nbytes
+        r.control_bytes_received += nbytes
+        r.messages_received += 1
+        fn(*args)
 
     # -- bulk transfers -------------------------------------------------------------
     def transfer(self, src: int, dst: int, nbytes: int, on_done: Callable[[], Any]) -> Transfer:

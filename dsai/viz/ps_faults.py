@@ -85,7 +85,7 @@ def _gradients_by(t: float, mode: str, steps: int, seed: int) -> int:
 _WHEN = re.compile(r"\(t=([0-9.]+) s\)")
 
 
-def fault_run(fault: str = "server", at_ms: float = 3.5, checkpoint_every: int = 12, *, mode: str = "sync",
+def fault_run(fault: str = "server", at_ms: float = 33.5, checkpoint_every: int = 12, *, mode: str = "sync",
               steps: int = 60, seed: int = 0) -> FaultRun:
     """Train with one fault about `at_ms` virtual milliseconds in; see the module docstring."""
     from dsai import ray, sim
@@ -221,7 +221,7 @@ def plot_fault_run(run: FaultRun) -> Any:
     return fig
 
 
-def fault_explorer(fault: str = "server", at_ms: float = 3.5, checkpoint_every: int = 12) -> Any:
+def fault_explorer(fault: str = "server", at_ms: float = 33.5, checkpoint_every: int = 12) -> Any:
     """Controls (fault, when, checkpoint interval) above the three panels and the measured costs."""
     import html
 

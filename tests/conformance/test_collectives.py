@@ -44,5 +44,6 @@ def test_ring_allreduce_traffic_and_time_match_theory(bare_ray):
     for t in run.traffic:
         assert t.payload_sent == 2 * (n - 1) * elements * 8 // n
         assert t.transfers_sent == 2 * (n - 1)
-    assert run.seconds == pytest.approx(
-        theory.seconds("ring", n, elements, 8, alpha=1e-4, beta=1.25e9, header=run.header_per_transfer))
+    # Plus one alpha: the driver's calls reach the ranks first (their specs add < 1 us).
+    assert run.seconds == pytest.approx(1e-4 + theory.seconds(
+        "ring", n, elements, 8, alpha=1e-4, beta=1.25e9, header=run.header_per_transfer), abs=1e-6)

@@ -51,7 +51,8 @@ def test_many_senders_queue_on_one_receivers_link(cluster):
     assert sim.now() - t0 == pytest.approx(n * 0.1, rel=1e-3)  # n x size / bandwidth, not 1x
 
 
-def test_small_objects_travel_inline(cluster):
+def test_small_objects_travel_in_messages(cluster):
+    # (More in test_small_messages.py: specs, replies, forwarding, actor calls.)
     cluster(2, network={"latency": 0.5, "bandwidth": 100 * MB})
 
     @ray.remote
@@ -61,7 +62,9 @@ def test_small_objects_travel_inline(cluster):
     r = small.options(resources={"n1": 1}).remote()
     t0 = sim.now()
     assert ray.get(r) == 42
-    assert sim.now() == t0  # below 100 KiB: part of the reply, no separate transfer
+    # Below 100 KiB: no transfer, but the spec out and the reply back are messages.
+    assert sim.now() - t0 == pytest.approx(1.0, abs=1e-6)
+    assert sim.network_stats()["node-1"]["transfers_sent"] == 0
 
 
 def test_get_of_a_list_fetches_ready_objects_made_on_another_node(cluster):

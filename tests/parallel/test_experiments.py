@@ -68,7 +68,8 @@ def test_virtual_time_is_the_alpha_beta_model_plus_headers(output):
     for r in output[0]["allreduce"]:
         assert r["seconds"] >= r["theory_seconds"]
         if r["algorithm"] != "ps" or r["shards"] == 1:
-            assert r["seconds"] == pytest.approx(r["theory_seconds_with_headers"], rel=1e-9), r
+            # (up to 1 us more: the first calls' specs, a few hundred bytes, queue on the driver's link)
+            assert r["seconds"] == pytest.approx(r["theory_seconds_with_headers"], abs=1e-6), r
 
 
 def test_results_match_numpy(output):

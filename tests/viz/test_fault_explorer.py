@@ -18,19 +18,19 @@ def test_no_fault_is_the_baseline():
 
 @pytest.mark.parametrize("fault", ["worker", "worker node"])
 def test_a_dead_worker_stops_contributing_and_training_goes_on(fault):
-    run = fault_run(fault, at_ms=2.0)
+    run = fault_run(fault, at_ms=20.0)
     by_worker = run.result.gradients_by_worker()
     assert 0 < by_worker[1] < 60 and by_worker[0] == by_worker[2] == by_worker[3] == 60
     assert run.result.test_accuracy > 0.85
-    assert run.fault_time == pytest.approx(0.002, abs=0.0003)
+    assert run.fault_time == pytest.approx(0.020, abs=0.0003)
     if fault == "worker node":
-        assert run.fault_time == 0.002  # the node dies exactly then
+        assert run.fault_time == 0.020  # the node dies exactly then
     assert "worker 1" in run.result.events[0]
 
 
 @pytest.mark.parametrize("every", [1, 5, 12, 20])
 def test_a_restored_server_loses_less_than_one_checkpoint_interval(every):
-    run = fault_run("server", at_ms=3.5, checkpoint_every=every)
+    run = fault_run("server", at_ms=33.5, checkpoint_every=every)
     lost = run.result.lost_updates
     assert lost == 28 % every  # killed at version 28, restored from the last multiple of `every`
     assert 0 <= lost <= every - 1

@@ -61,13 +61,15 @@ def test_rows_and_bars_of_a_simulated_run():
     killed = [b for b in bars if b.status == "killed"]
     assert len(killed) == 1 and killed[0].name == "work"
     assert rows[killed[0].row].node == "node-1"
-    assert killed[0].start == pytest.approx(0.0) and killed[0].end == pytest.approx(1.5)
+    # (It started once its spec reached node-1: 0.1 ms, the network's latency.)
+    assert killed[0].start == pytest.approx(1e-4, abs=1e-6) and killed[0].end == pytest.approx(1.5)
     retry = by[("work", "ok", 1)]
     assert retry.task_id == killed[0].task_id and retry.start == pytest.approx(1.5)
     assert by[("broken", "failed", 0)].duration == pytest.approx(0.5)
     # The actor went to node-1's second worker once `broken` freed its CPU.
     add = by[("Counter.add", "ok", 0)]
-    assert (add.row, add.start, add.duration) == (3, pytest.approx(0.5), pytest.approx(0.75))
+    # (0.3 ms later: broken's spec, then the actor's creation spec, then the call's, 0.1 ms each.)
+    assert (add.row, add.start, add.duration) == (3, pytest.approx(0.5 + 3e-4, abs=1e-6), pytest.approx(0.75))
     assert retry.row == 0  # the head's first worker was free again at t=1.0
     # Sorted by start; no two bars overlap within a row.
     assert [b.start for b in bars] == sorted(b.start for b in bars)
