@@ -9,19 +9,21 @@ A process runs on a pooled greenlet (a *runner*): creating a greenlet costs
 ~15 us, switching to one ~0.5 us, so runners are reused the way Ray reuses
 worker processes. A process that never blocks costs two switches.
 
-`time.sleep`, `asyncio.sleep` and `asyncio.gather` are patched once,
-process-wide: inside a process the sleeps take virtual seconds (scaled by the
-node's slowdown) and gather awaits in order; anywhere else they are the real
-ones.
+`time.sleep`, the `time` module's clocks and `datetime.now` are patched
+once, process-wide, by clocks.py (one clock). `asyncio.sleep` and
+`asyncio.gather` are patched here: inside a process the sleep takes virtual
+seconds (scaled by the node's slowdown) and gather awaits in order; anywhere
+else they are the real ones.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any, Callable
 
 import greenlet
+
+from dsai.sim import clocks
 
 __all__ = ["Process", "current_process", "Killed"]
 
@@ -118,17 +120,7 @@ def suspend(reason: Any) -> Any:
 
 # --- virtual sleep -----------------------------------------------------------
 
-_real_sleep = time.sleep
 _real_asyncio_sleep = asyncio.sleep
-
-
-def _sleep(seconds: float) -> None:
-    proc = current_process()
-    if proc is None:
-        return _real_sleep(seconds)
-    if seconds < 0:
-        raise ValueError("sleep length must be non-negative")
-    proc.sim.sleep(seconds)
 
 
 async def _asyncio_sleep(delay: float, result: Any = None) -> Any:
@@ -164,8 +156,7 @@ def _gather(*aws: Any, return_exceptions: bool = False) -> Any:
 
 
 def _install_virtual_sleep() -> None:
-    if time.sleep is not _sleep:
-        time.sleep = _sleep
+    clocks.install()  # time.sleep, and every clock a program reads
     if asyncio.sleep is not _asyncio_sleep:
         asyncio.sleep = _asyncio_sleep
         asyncio.tasks.sleep = _asyncio_sleep

@@ -16,6 +16,7 @@ from dsai.sim.network import Network, NetworkConfig
 from dsai.sim.node import Node
 from greenlet import getcurrent
 
+from dsai.sim import clocks
 from dsai.sim.process import Killed, Process, current_process, new_runner, suspend, throw_into
 
 __all__ = ["Simulation", "current", "set_current", "now"]
@@ -165,6 +166,7 @@ def current() -> Simulation:
 def set_current(sim: Simulation | None) -> None:
     global _current
     _current = sim
+    clocks.activate(sim)  # the driver's clock follows the connected simulation
 
 
 def now() -> float:
