@@ -19,6 +19,7 @@ from typing import Any
 
 from dsai.mockray.exceptions import ActorDiedError, RayTaskError
 from dsai.mockray.task import DONE_STATES, Task
+from dsai.mockray.worker_threads import stop_actor_threads
 
 __all__ = ["ActorState", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD"]
 
@@ -104,6 +105,7 @@ class ActorState:
         self.node = None
 
     def die(self, error: BaseException) -> None:
+        stop_actor_threads(self)
         self.state = DEAD
         self.death_error = error
         for task in list(self.running.values()) + list(self.mailbox):
@@ -121,6 +123,7 @@ class ActorState:
         if self.state == DEAD:
             return
         self.stop_idle_server()
+        stop_actor_threads(self)
         can_restart = allow_restart and (self.max_restarts == -1 or self.num_restarts < self.max_restarts)
         creation = self.creation
         if creation.proc is not None and not creation.proc.done:

@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsai.mockray.blocking import Blocking
+from dsai.mockray.worker_threads import thread_of
 from dsai.mockray.completion import Completion
 from dsai.mockray.faults import Faults
 from dsai.mockray.gc_policy import gc_policy
@@ -72,6 +73,7 @@ class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Stalls, Fa
         self.wait_list: Any = None  # the driver's last `ray.wait` list (wait_list.WaitList)
         self.sim.hooks["kill_worker"] = self.kill_worker
         self.sim.hooks["resolve_node"] = self._resolve_node
+        self.sim.hooks["thread_of"] = thread_of  # which thread a task or call runs on (worker_threads.py)
 
     def add_node(self, num_cpus: float, num_gpus: float = 0, resources: dict[str, float] | None = None,
                  name: str | None = None, memory: float = 8 * 1024**3,

@@ -15,6 +15,7 @@ Part of `Runtime` (runtime.py): this mixin reads `blocked`, `actors` and
 from __future__ import annotations
 
 from dsai.mockray.exceptions import ActorUnschedulableError, TaskUnschedulableError
+from dsai.sim.locks import describe_waits
 
 __all__ = ["Stalls"]
 
@@ -53,6 +54,7 @@ class Stalls:
             if desc:
                 lines.append("  - " + desc)
         blocked = len(lines) > 1
+        lines.extend(f"  - {line}" for line in describe_waits(self.sim))  # threading/queue waits
         queued: dict[tuple[str, str], int] = {}
         for task in self.sched.queued():
             key = (task.name, str(task.demand))

@@ -1,0 +1,222 @@
+"""Mutual exclusion in simulated time: locks and condition variables whose waits suspend a simulated process.
+
+Inside simulated work every thread is a simulated process on the driver's
+one OS thread, so a contended `threading.Lock` must not block that thread:
+here a waiter suspends its process and the holder's `release` hands the lock
+straight to the first waiter (FIFO), which resumes as the next event. A
+timeout is virtual seconds. Outside simulated work (the driver, Jupyter's own
+threads) every call goes to the real lock underneath, so one object can be
+made at module level and used on both sides, as gevent's patched primitives
+are. `RLock` and `Condition` are the standard library's pure-Python ones built
+on this `Lock`; `Event`, `Semaphore`, `Barrier` and `queue.Queue` are built on
+those (threads.py installs them).
+
+Every wait that suspends is listed in `waits(sim)` with who waits on what, so
+a simulation that stalls can say so (`describe_waits`).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from _thread import allocate_lock
+from collections import deque
+from typing import Any
+
+from dsai.sim.process import Process, current_process, suspend
+
+__all__ = ["Lock", "RLock", "Condition", "monotonic", "describe_waits"]
+
+_RealCondition = threading.Condition
+_RealRLock = threading._RLock  # the pure-Python RLock: owner by get_ident(), blocks on self._block
+_real_monotonic = time.monotonic
+
+
+def monotonic() -> float:
+    """`threading` and `queue` compute their deadlines with this: virtual seconds
+    inside simulated work (so a timeout runs out in virtual time), real ones outside."""
+    proc = current_process()
+    return _real_monotonic() if proc is None else proc.sim.loop.clock.time
+
+
+class _Waiter:
+    """One process waiting to be handed a lock: granted, timed out, or still waiting."""
+
+    __slots__ = ("proc", "granted", "over")
+
+    def __init__(self, proc: Process) -> None:
+        self.proc = proc
+        self.granted = False
+        self.over = False  # granted or timed out: its process is (to be) woken
+
+    def grant(self) -> None:
+        self.granted = self.over = True
+        self.proc.sim.wake(self.proc, True)
+
+    def expire(self, lock: "Lock") -> None:
+        if self.over:
+            return
+        self.over = True
+        try:
+            lock._waiters.remove(self)
+        except ValueError:
+            pass
+        self.proc.sim.wake(self.proc, False)
+
+
+class Lock:
+    """`threading.Lock` that waits in virtual time inside simulated work."""
+
+    __slots__ = ("_lock", "_waiters", "__weakref__")
+
+    def __init__(self) -> None:
+        self._lock = allocate_lock()  # locked while anyone holds it, on either side
+        self._waiters: deque[_Waiter] = deque()  # simulated processes, first come first served
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        proc = current_process()
+        if proc is None:
+            return self._lock.acquire(blocking, timeout)
+        if self._lock.acquire(False):
+            return True
+        if not blocking:
+            if timeout != -1:
+                raise ValueError("can't specify a timeout for a non-blocking call")
+            return False
+        if timeout != -1 and timeout < 0:
+            raise ValueError("timeout value must be a non-negative number")
+        if timeout == 0:
+            return False
+        return self._wait(proc, None if timeout == -1 else timeout)
+
+    def _wait(self, proc: Process, timeout: float | None) -> bool:
+        w = _Waiter(proc)
+        self._waiters.append(w)
+        sim = proc.sim
+        timer = sim.loop.call_later(timeout, w.expire, self) if timeout is not None else None
+        table = waits(sim)
+        table[proc] = _what_waits()
+        try:
+            got = suspend(("thread wait", table[proc]))
+        except BaseException:
+            if w.granted:  # handed the lock as it died: pass it on
+                self.release()
+            elif not w.over:
+                w.over = True
+                self._waiters.remove(w)
+            raise
+        finally:
+            table.pop(proc, None)
+            if timer is not None:
+                timer.cancel()
+        return got
+
+    def release(self) -> None:
+        waiters = self._waiters
+        if waiters:
+            if not self._lock.locked():
+                raise RuntimeError("release unlocked lock")
+            waiters.popleft().grant()  # it stays locked: the waiter holds it now
+            return
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
+
+    def _at_fork_reinit(self) -> None:
+        self._lock = allocate_lock()
+        self._waiters.clear()
+
+    def __repr__(self) -> str:
+        state = "locked" if self._lock.locked() else "unlocked"
+        waiting = f", {len(self._waiters)} waiting" if self._waiters else ""
+        return f"<dsai.sim Lock {state}{waiting}>"
+
+
+class RLock(_RealRLock):
+    """`threading.RLock` whose owner is the current (simulated) thread and whose waits are `Lock`'s."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._block = Lock()
+
+
+class Condition(_RealCondition):
+    """`threading.Condition` whose waiters wait on a `Lock`, so they wait in virtual time in simulated work."""
+
+    def __init__(self, lock: Any = None) -> None:
+        super().__init__(RLock() if lock is None else lock)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if current_process() is None:
+            return super().wait(timeout)
+        if not self._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        waiter = Lock()  # (the standard wait, with a simulated lock as the waiter)
+        waiter.acquire()
+        self._waiters.append(waiter)
+        saved_state = self._release_save()
+        gotit = False
+        try:
+            if timeout is None:
+                gotit = waiter.acquire()
+            elif timeout > 0:
+                gotit = waiter.acquire(True, timeout)
+            else:
+                gotit = waiter.acquire(False)
+            return gotit
+        finally:
+            self._acquire_restore(saved_state)
+            if not gotit:
+                try:
+                    self._waiters.remove(waiter)
+                except ValueError:
+                    pass
+
+
+# -- who waits on what ---------------------------------------------------------------
+
+_INTERNAL = ("threading", "queue", "concurrent.futures._base", "concurrent.futures.thread",
+             "dsai.sim.locks", "dsai.sim.threads")
+
+
+def waits(sim: Any) -> dict[Process, str]:
+    """The processes of `sim` suspended in a thread primitive, and what each waits in."""
+    table = getattr(sim, "thread_waits", None)
+    if table is None:
+        table = sim.thread_waits = {}
+    return table
+
+
+def _what_waits() -> str:
+    """The outermost standard-library call the waiter is in ('Queue.get', 'Thread.join')
+    and the user's line that called it: read off the stack, only when a wait suspends."""
+    f = sys._getframe(2)
+    api = None
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if mod not in _INTERNAL:
+            break
+        code = f.f_code
+        owner = f.f_locals.get("self")
+        api = f"{type(owner).__name__}.{code.co_name}" if owner is not None else code.co_name
+        f = f.f_back
+    where = f" at {f.f_code.co_filename}:{f.f_lineno}" if f is not None else ""
+    return f"{api or 'Lock.acquire'}{where}"
+
+
+def describe_waits(sim: Any) -> list[str]:
+    """One line per simulated thread suspended in a `threading`/`queue` wait."""
+    out = []
+    for proc, what in waits(sim).items():
+        where = f" on {proc.node.name}" if proc.node is not None else ""
+        out.append(f"{proc.name}{where} waits in {what}")
+    return out
+
