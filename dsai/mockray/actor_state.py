@@ -59,6 +59,21 @@ class ActorState:
         self.kill_pending = False  # it called ray.kill on itself; the kill comes after the call
         self.id_suffix = bytes.fromhex(actor_id[:24]) + bytes.fromhex(actor_id[24:32])  # of its calls' task ids
         self.method_names: dict[str, str] = {}  # method -> task name, "Class.method"
+        self.aio: Any = None  # an async actor's event loop (actor_loop.py), made at its first call
+        self.warned: set[str] = set()  # blocking calls Ray's worker has warned about ("get", "wait")
+
+    def event_loop(self) -> Any:
+        """The async actor's event loop, running in its worker (a new one after a restart)."""
+        if self.aio is None:
+            from dsai.mockray.actor_loop import ActorLoop
+
+            self.aio = ActorLoop(self.rt, self)
+        return self.aio
+
+    def stop_event_loop(self) -> None:
+        aio, self.aio = self.aio, None
+        if aio is not None:
+            aio.kill()
 
     def method_name(self, method: str) -> str:
         name = self.method_names[method] = f"{self.class_name}.{method}"
@@ -108,6 +123,7 @@ class ActorState:
         stop_actor_threads(self)
         self.state = DEAD
         self.death_error = error
+        self.stop_event_loop()
         for task in list(self.running.values()) + list(self.mailbox):
             if task.proc is not None and not task.proc.done:
                 self.rt.sim.kill(task.proc)
@@ -170,10 +186,12 @@ class ActorState:
             self.rt.submit(creation)
 
     def stop_idle_server(self) -> None:
-        """End the serving worker that waits for a call (its actor died, or the cluster shuts down)."""
+        """End the serving worker that waits for a call, or the event loop (its actor died, or
+        the cluster shuts down)."""
         idle, self.idle = self.idle, None
         if idle is not None and not idle.done:
             self.rt.sim.kill(idle)
+        self.stop_event_loop()  # (and an async actor's loop, waiting or not)
 
     def on_node_death(self, ns: Any) -> None:
         self.crash(f"The actor died because its node {ns.name} (ID {ns.node_id}) died.", allow_restart=True)
@@ -202,7 +220,7 @@ class ActorState:
         """Start calls from the head of the mailbox while there is room."""
         if self.state != ALIVE or self.server is not None or self.kill_pending:
             return  # (a serving worker takes its next call itself)
-        start = self.rt.serve_start if self.max_concurrency == 1 else self.rt.start
+        start = self.rt.serve_start if self.max_concurrency == 1 and not self.is_async else self.rt.start
         mailbox = self.mailbox
         while mailbox and len(self.running) < self.max_concurrency:
             task = mailbox[0]

@@ -9,6 +9,8 @@ is ready; inside simulated work they block only the calling worker.
 from __future__ import annotations
 
 import inspect
+import logging
+from asyncio.events import _get_running_loop
 from typing import Any, Sequence
 
 from dsai.mockray import options as opts
@@ -18,6 +20,9 @@ from dsai.mockray.exceptions import ActorHandleNotFoundError
 from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.remote_function import RemoteFunction
 from dsai.mockray.runtime import Runtime
+from dsai.sim.aio import SimEventLoop
+
+logger = logging.getLogger(__name__)
 from dsai.sim.network import NetworkConfig
 from dsai.sim.process import current_process
 
@@ -151,6 +156,8 @@ _JUST_REFS = frozenset({ObjectRef})
 
 def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None = None) -> Any:
     """The value(s) behind one ref or a list of refs; raises the task's error if it failed."""
+    if _get_running_loop() is not None:
+        _warn_blocking_in_loop("get")
     if type(object_refs) is ObjectRef:  # one ref: the most common call of all, kept short
         if timeout is not None:
             opts.check_timeout(timeout)
@@ -173,6 +180,26 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
     return values[0] if is_single else values
 
 
+def _warn_blocking_in_loop(what: str) -> None:
+    """Ray warns once per worker process when an async actor blocks its event loop in get or wait."""
+    if not isinstance(_get_running_loop(), SimEventLoop):
+        return
+    proc = current_process()
+    task = proc.context if proc is not None else None
+    if task is None or task.actor is None or not task.actor.is_async:
+        return  # (asyncio.run inside a task: Ray does not warn there)
+    if what in task.actor.warned:
+        return
+    task.actor.warned.add(what)
+    if what == "get":
+        logger.warning("Using blocking ray.get inside async actor. This blocks the event loop. Please "
+                       "use `await` on object ref with asyncio.gather if you want to yield execution "
+                       "to the event loop instead.")
+    else:
+        logger.warning("Using blocking ray.wait inside async method. This blocks the event loop. "
+                       "Please use `await` on object ref with asyncio.wait. ")
+
+
 def _only_refs(values: list) -> bool:
     """True if every item is an ObjectRef (one C-speed pass in the common case)."""
     try:
@@ -184,6 +211,8 @@ def _only_refs(values: list) -> bool:
 def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float | None = None,
          fetch_local: bool = True) -> tuple[list[ObjectRef], list[ObjectRef]]:
     """Split refs into (ready, not ready): the first `num_returns` ready ones, in input order."""
+    if _get_running_loop() is not None:
+        _warn_blocking_in_loop("wait")
     if type(object_refs) is not list:
         if isinstance(object_refs, ObjectRef):
             raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got a "

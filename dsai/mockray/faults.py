@@ -122,6 +122,10 @@ class Faults:
             self.sim.loop.call_soon(task.actor.pump)
 
     def _interrupt(self, task: Task) -> None:
+        if task.kind == "actor_task" and task.actor.is_async:  # its coroutine sees CancelledError
+            if task.state == "running" and task.actor.aio is not None:
+                task.actor.aio.cancel(task)
+            return
         if task.state == "running" and task.proc is not None and not task.proc.done:
             proc = task.proc  # (an actor's serving worker moves on to its next call)
             throw_into(proc, KeyboardInterrupt())

@@ -9,11 +9,13 @@ other ways to wait for the same thing.
 from __future__ import annotations
 
 import concurrent.futures
+from asyncio.events import _get_running_loop
 from typing import Any, Callable
 
 from dsai.mockray import options, serialization, session
 from dsai.mockray.exceptions import RayTaskError
 from dsai.mockray.serialization import Serialized, deserialize
+from dsai.sim.aio import SimEventLoop
 
 __all__ = ["ObjectRef", "ObjectEntry", "PENDING", "READY", "FAILED", "LOST", "value_of"]
 
@@ -228,6 +230,9 @@ class ObjectRef:
         return _RefFuture(self)
 
     def __await__(self):
+        loop = _get_running_loop()
+        if isinstance(loop, SimEventLoop):  # an async actor's (or a task's asyncio.run) loop
+            return _await_in_loop(self, loop).__await__()
         return _await_ref(self).__await__()
 
     def _on_completed(self, fn: Callable[[Any], Any]) -> None:
@@ -240,6 +245,28 @@ def _rebuild_ref(object_id: bytes) -> ObjectRef:
     if entry is None and rt is not None:
         entry = rt.freed(object_id)  # pickled out of band, then freed: its get says so
     return ObjectRef(object_id, entry)
+
+
+async def _await_in_loop(ref: ObjectRef, loop: SimEventLoop) -> Any:
+    # Inside simulated work, on a loop on virtual time: only this coroutine waits,
+    # the loop runs the others meanwhile.
+    rt = session.runtime()
+    e = ref._entry or rt.entry(ref)
+    if not e.done:
+        fut = loop.create_future()
+
+        def settle(entry: ObjectEntry) -> None:
+            if not fut.done():
+                loop.call_soon_from_outside(_settle_future, fut)
+
+        e.on_done(settle)
+        await fut
+    return rt.get_one(ref, None)  # done now: its value (a big one fetched here), or its error
+
+
+def _settle_future(fut: Any) -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 async def _await_ref(ref: ObjectRef) -> Any:

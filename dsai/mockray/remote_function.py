@@ -7,6 +7,7 @@ it would silently run locally and hide the distribution.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 from dsai.mockray import options as opts
@@ -21,6 +22,11 @@ class RemoteFunction:
     """A function that runs as a Ray task."""
 
     def __init__(self, fn: Callable[..., Any], options: dict[str, Any]) -> None:
+        if inspect.iscoroutinefunction(fn):  # Ray's check and words
+            raise ValueError(
+                "'async def' should not be used for remote tasks. You can wrap the "
+                "async function with `asyncio.run(f())`. See more at:"
+                "https://docs.ray.io/en/latest/ray-core/actors/async_api.html ")
         self._function = fn
         self._options = options
         self._name = getattr(fn, "__name__", "task")  # Ray names a task by its function's name

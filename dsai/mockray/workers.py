@@ -42,6 +42,9 @@ class Workers:
             return
         if task.kind == "actor_creation":
             task.actor.placed(task)
+        elif task.actor.is_async:  # its calls run on the actor's event loop (actor_loop.py)
+            task.actor.event_loop().submit(task)
+            return
         self._launch(task, self._execute, (task,), self._on_exit)
 
     def _launch(self, task: Task, fn: Callable[..., Any], args: tuple, on_exit: Callable[[Process], Any],
@@ -136,8 +139,20 @@ class Workers:
             values = [deserialize(e.value) for e in task.arg_entries]
             args, kwargs = unpack_args(task.args_blob, values)
             result = fn(*args, **kwargs)
-        if actor is not None and actor.is_async and _is_coroutine(result):
-            result = _run_coroutine(result)
+        return self.pack_results(task, result)
+
+    def call_args(self, task: Task) -> tuple[tuple, dict]:
+        """The call's arguments, deserialized (or its lost argument's error raised)."""
+        if task.args_blob is None:
+            return (), {}
+        for e in task.arg_entries:
+            if e.state is FAILED:
+                raise e.error
+        values = [deserialize(e.value) for e in task.arg_entries]
+        return unpack_args(task.args_blob, values)
+
+    def pack_results(self, task: Task, result: Any) -> list[Serialized]:
+        """A call's return value, serialized into its `num_returns` results."""
         n = task.num_returns
         if n == 1:
             t = type(result)
@@ -237,27 +252,3 @@ class Workers:
             return None  # nothing fits even with them: no need to look again
         self.sched.put_back(task)  # the long way takes it again
         return self.dispatch(ns, True)
-
-
-def _is_coroutine(x: Any) -> bool:
-    import inspect
-
-    return inspect.iscoroutine(x)
-
-
-def _run_coroutine(coro: Any) -> Any:
-    """Drive a coroutine inside a simulated worker: awaits block the worker's greenlet."""
-    from dsai.sim.process import current_process as cp
-
-    try:
-        while True:
-            yielded = coro.send(None)
-            if yielded is None:  # a bare yield (asyncio.sleep(0)): let others run
-                cp().sim.sleep(0)
-            else:
-                coro.throw(RuntimeError(
-                    f"awaiting {yielded!r} is not supported inside a simulated actor: await "
-                    "ObjectRefs, asyncio.sleep, or asyncio.gather of those"))
-    except StopIteration as stop:
-        return stop.value
-

@@ -18,6 +18,9 @@ from dsai.sim.simulation import Simulation, current, now
 from dsai.sim.threads import install as _install_threads
 
 _install_threads()  # threading and queue wait in virtual time inside simulated work (threads.py)
+from dsai.sim import aio as _aio
+
+_aio.install()  # asyncio.run inside simulated work runs on virtual time
 
 __all__ = [
     "Simulation", "current", "now", "at", "after", "compute",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from asyncio.events import _get_running_loop, _set_running_loop
 from typing import Any, Callable
 
 from dsai.errors import SimulationError
@@ -89,6 +90,9 @@ class EventLoop:
         event run: what an idle stretch means is the caller's decision."""
         heap, clock, pop = self._heap, self.clock, heapq.heappop
         self.running += 1
+        outer = _get_running_loop()  # the driver's asyncio loop is not the simulated work's (aio.py)
+        if outer is not None:
+            _set_running_loop(None)
         try:
             while not done():
                 while heap and heap[0][2] is None:
@@ -102,12 +106,17 @@ class EventLoop:
             return True
         finally:
             self.running -= 1
+            if outer is not None:
+                _set_running_loop(outer)
 
     def run_while(self, obj: Any, attr: str, value: Any) -> None:
         """Run events while `getattr(obj, attr) is value` (and events are left):
         `run_until` for the commonest condition, without a Python call per event."""
         heap, clock, pop = self._heap, self.clock, heapq.heappop
         self.running += 1
+        outer = _get_running_loop()
+        if outer is not None:
+            _set_running_loop(None)
         try:
             while getattr(obj, attr) is value:
                 while heap and heap[0][2] is None:
@@ -120,6 +129,8 @@ class EventLoop:
                 fn(*args)
         finally:
             self.running -= 1
+            if outer is not None:
+                _set_running_loop(outer)
 
     def run(self, until: float | None = None) -> None:
         """Run every event (up to virtual time `until`, where the clock then stands)."""

@@ -10,15 +10,17 @@ A process runs on a pooled greenlet (a *runner*): creating a greenlet costs
 worker processes. A process that never blocks costs two switches.
 
 `time.sleep`, the `time` module's clocks and `datetime.now` are patched
-once, process-wide, by clocks.py (one clock). `asyncio.sleep` and
-`asyncio.gather` are patched here: inside a process the sleep takes virtual
-seconds (scaled by the node's slowdown) and gather awaits in order; anywhere
-else they are the real ones.
+once, process-wide, by clocks.py (one clock). Inside a process
+asyncio runs on real event loops on virtual time (aio.py); `asyncio.sleep`
+and `asyncio.gather` are patched here only for a coroutine stepped by hand
+in a process with no loop: the sleep takes virtual seconds and gather awaits
+in order. Anywhere else they are the real ones.
 """
 
 from __future__ import annotations
 
 import asyncio
+from asyncio.events import _get_running_loop, _set_running_loop
 from typing import Any, Callable
 
 import greenlet
@@ -115,7 +117,16 @@ def suspend(reason: Any) -> Any:
     """Block the current process; returns the value it is woken with."""
     g = greenlet.getcurrent()
     g.proc.blocked_on = reason
-    return g.parent.switch()
+    loop = _get_running_loop()
+    if loop is None:
+        return g.parent.switch()
+    # asyncio's running-loop slot is per OS thread, shared by every process:
+    # this process's loop must not be seen by others while it is away (see aio.py).
+    _set_running_loop(None)
+    try:
+        return g.parent.switch()
+    finally:
+        _set_running_loop(loop)
 
 
 # --- virtual sleep -----------------------------------------------------------
@@ -125,7 +136,7 @@ _real_asyncio_sleep = asyncio.sleep
 
 async def _asyncio_sleep(delay: float, result: Any = None) -> Any:
     proc = current_process()
-    if proc is None:
+    if proc is None or _get_running_loop() is not None:  # (a loop on virtual time: aio.py)
         return await _real_asyncio_sleep(delay, result)
     proc.sim.sleep(max(delay, 0))  # asyncio treats a negative delay as 0
     return result
@@ -138,7 +149,7 @@ def _gather(*aws: Any, return_exceptions: bool = False) -> Any:
     """asyncio.gather inside simulated work: no event loop exists there, so the
     awaitables are awaited one by one; their virtual waits still overlap,
     because refs were submitted before and sleeps end at absolute times."""
-    if current_process() is None:
+    if current_process() is None or _get_running_loop() is not None:
         return _real_gather(*aws, return_exceptions=return_exceptions)
 
     async def gather_in_order() -> list:

@@ -1,0 +1,148 @@
+"""An async actor serves its calls concurrently on one asyncio event loop, as Ray's async actors do.
+
+Ray runs every call of an actor that has an `async def` method on one
+asyncio event loop in the actor's worker: coroutine calls interleave at
+their `await`s (up to `max_concurrency` at once, 1000 by default), while a
+plain `def` method, a `time.sleep` or a blocking `ray.get` inside a call
+blocks the loop, and so every other call, until it returns. Here the loop is
+a real asyncio loop on virtual time (`dsai.sim.aio.SimEventLoop`) running in
+the actor's simulated worker process: `ActorLoop.submit` hands it a call,
+which becomes an asyncio task; the call's end is booked by completion.py as
+any call's is. `ray.cancel` of a running call cancels its asyncio task (the
+coroutine sees `CancelledError`; `get` raises `TaskCancelledError` whatever
+the coroutine did with it). The actor's death ends the loop where it stands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+from dsai.mockray.exceptions import TaskCancelledError
+from dsai.mockray.task import Task
+from dsai.sim.aio import LoopKilled, SimEventLoop
+from dsai.sim.process import Killed, current_process
+
+__all__ = ["ActorLoop"]
+
+
+class _Step:
+    """A call's coroutine, wrapped so that each step runs with its task as the
+    worker's current one (what `get_runtime_context()` and nested submissions read)."""
+
+    __slots__ = ("coro", "task", "proc")
+
+    def __init__(self, coro: Any, task: Task, proc: Any) -> None:
+        self.coro, self.task, self.proc = coro, task, proc
+
+    def send(self, value: Any) -> Any:
+        self.proc.context = self.task
+        return self.coro.send(value)
+
+    def throw(self, *exc: Any) -> Any:
+        self.proc.context = self.task
+        return self.coro.throw(*exc)
+
+    def close(self) -> None:
+        self.coro.close()
+
+    def __await__(self) -> Any:
+        return self
+
+    def __iter__(self) -> Any:
+        return self
+
+    def __next__(self) -> Any:
+        return self.send(None)
+
+
+# asyncio accepts any collections.abc.Coroutine as a task's body.
+import collections.abc  # noqa: E402
+
+collections.abc.Coroutine.register(_Step)
+
+
+class ActorLoop:
+    """One async actor's event loop and the worker process it runs in."""
+
+    def __init__(self, rt: Any, actor: Any) -> None:
+        self.rt = rt
+        self.actor = actor
+        self.loop = SimEventLoop(rt.sim)
+        self.proc: Any = None
+        self.calls: dict[int, asyncio.Task] = {}  # call seq -> its asyncio task
+
+    def submit(self, task: Task) -> None:
+        """Run the call `task` (begun) on the loop, starting the loop's process if needed."""
+        if self.proc is None:
+            actor = self.actor
+            self.proc = self.rt.sim.spawn(self._serve, name=f"{actor.class_name}.event_loop",
+                                          node=actor.node.node, on_exit=self._exited)
+        task.proc = self.proc
+        self.loop.call_soon_from_outside(self._start, task)
+
+    def _serve(self) -> None:
+        loop = self.loop
+        try:
+            loop.run_forever()
+        except LoopKilled:
+            raise Killed() from None
+        finally:
+            for t in asyncio.all_tasks(loop):
+                t._log_destroy_pending = False  # the actor died with them: nothing to warn about
+
+    def _start(self, task: Task) -> None:
+        if task.done:  # cancelled or failed meanwhile
+            return
+        self.calls[task.seq] = self.loop.create_task(_Step(self._run_call(task), task, self.proc))
+
+    async def _run_call(self, task: Task) -> None:
+        rt = self.rt
+        proc = self.proc
+        try:
+            fn = getattr(self.actor.instance, task.method)
+            args, kwargs = rt.call_args(task)
+            result = fn(*args, **kwargs)
+            if inspect.isawaitable(result):
+                result = await result
+            results, error = rt.pack_results(task, result), None
+        except (Killed, LoopKilled):
+            self.loop.kill()
+            raise LoopKilled() from None  # (asyncio would keep any other error in the task)
+        except BaseException as e:  # the call's own error (CancelledError included): the actor carries on
+            results, error = None, e
+        if task.cancel_requested:
+            results, error = None, TaskCancelledError(task.task_id_hex)
+        self.calls.pop(task.seq, None)
+        task.proc = None
+        if proc.context is task:
+            proc.context = None
+        if not task.done:
+            rt._end(task, proc, False, results, error)
+
+    def cancel(self, task: Task) -> None:
+        """`ray.cancel` of a running call: its coroutine sees CancelledError at its next await."""
+        t = self.calls.get(task.seq)
+        if t is not None:
+            self.loop.call_soon_from_outside(t.cancel)
+
+    def kill(self) -> None:
+        """The actor's worker dies: end the loop where it stands (its calls are failed by the caller)."""
+        self.loop.kill()
+        proc = self.proc
+        self.proc = None
+        if proc is not None and not proc.done:
+            if current_process() is proc:
+                raise Killed()
+            self.rt.sim.kill(proc)
+        self.calls.clear()
+
+    def _exited(self, proc: Any) -> None:
+        if self.proc is proc:
+            self.proc = None
+        if not self.loop.is_closed() and not self.loop.is_running():
+            self.loop.close()
+
+    def __repr__(self) -> str:
+        return f"ActorLoop({self.actor.class_name}, calls={len(self.calls)}, {self.loop!r})"
