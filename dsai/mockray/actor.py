@@ -63,6 +63,8 @@ class ActorMethod:
         task, returns = rt.new_task(name, None, blob, refs, self._num_returns, _NO_DEMAND, "actor_task",
                                     retries, retry_exceptions, None, actor, method, None,
                                     actor.id_suffix)  # (positional: a faster call)
+        if options and "concurrency_group" in options:
+            actor.call_groups[task.seq] = options["concurrency_group"]
         actor.submit_call(task)
         return returns
 
@@ -219,6 +221,8 @@ def method(*args: Any, **kwargs: Any) -> Any:
     def deco(fn: Any) -> Any:
         if "num_returns" in kwargs:
             fn.__ray_num_returns__ = kwargs["num_returns"]
+        if "concurrency_group" in kwargs:
+            fn.__ray_concurrency_group__ = kwargs["concurrency_group"]
         return fn
 
     return deco

@@ -21,6 +21,7 @@ from typing import Any
 
 from dsai.mockray.exceptions import TaskCancelledError
 from dsai.mockray.task import Task
+from dsai.mockray.workers import method_of
 from dsai.sim.aio import LoopKilled, SimEventLoop
 from dsai.sim.process import Killed, current_process
 
@@ -89,8 +90,14 @@ class ActorLoop:
         except LoopKilled:
             raise Killed() from None
         finally:
+            # The actor died with its calls: close them now, in this process, rather than
+            # whenever the garbage collector finds them (and nothing to warn about).
             for t in asyncio.all_tasks(loop):
-                t._log_destroy_pending = False  # the actor died with them: nothing to warn about
+                t._log_destroy_pending = False
+                try:
+                    t.get_coro().close()
+                except BaseException:  # (a call that will not close: left to the collector)
+                    pass
 
     def _start(self, task: Task) -> None:
         if task.done:  # cancelled or failed meanwhile
@@ -101,7 +108,7 @@ class ActorLoop:
         rt = self.rt
         proc = self.proc
         try:
-            fn = getattr(self.actor.instance, task.method)
+            fn = method_of(self.actor.instance, task.method)
             args, kwargs = rt.call_args(task)
             result = fn(*args, **kwargs)
             if inspect.isawaitable(result):
@@ -110,6 +117,8 @@ class ActorLoop:
         except (Killed, LoopKilled):
             self.loop.kill()
             raise LoopKilled() from None  # (asyncio would keep any other error in the task)
+        except GeneratorExit:
+            raise  # closed with its dead loop (see _serve): nothing to book
         except BaseException as e:  # the call's own error (CancelledError included): the actor carries on
             results, error = None, e
         if task.cancel_requested:
@@ -137,6 +146,21 @@ class ActorLoop:
                 raise Killed()
             self.rt.sim.kill(proc)
         self.calls.clear()
+
+    def describe(self) -> list[str]:
+        """Where each running call waits, for a deadlock report: its innermost `await`."""
+        out = []
+        for seq, t in self.calls.items():
+            task = self.actor.running.get(seq)
+            name = task.name if task is not None else "a call"
+            coro, where = getattr(t.get_coro(), "coro", None), ""
+            while coro is not None and getattr(coro, "cr_frame", None) is not None:
+                frame = coro.cr_frame
+                where = f"{frame.f_code.co_qualname} (line {frame.f_lineno})"
+                coro = coro.cr_await
+            waits = f"awaits {coro!r}" if coro is not None else "awaits"
+            out.append(f"{name} {waits} in {where}" if where else f"{name} {waits}")
+        return out
 
     def _exited(self, proc: Any) -> None:
         if self.proc is proc:

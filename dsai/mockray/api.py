@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import logging
 from asyncio.events import _get_running_loop
+from threading import get_ident
 from typing import Any, Sequence
 
 from dsai.mockray import options as opts
@@ -20,6 +21,10 @@ from dsai.mockray.exceptions import ActorHandleNotFoundError
 from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.remote_function import RemoteFunction
 from dsai.mockray.runtime import Runtime
+from dsai.errors import SimulationError
+from dsai.mockray.object_ref import READY, value_of
+from dsai.mockray.object_store import INLINE_THRESHOLD
+from dsai.sim import clocks
 from dsai.sim.aio import SimEventLoop
 
 logger = logging.getLogger(__name__)
@@ -158,9 +163,11 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
     """The value(s) behind one ref or a list of refs; raises the task's error if it failed."""
     if _get_running_loop() is not None:
         _warn_blocking_in_loop("get")
+    if get_ident() != clocks.driver_thread() and current_process() is None:
+        return _get_off_driver(object_refs)
+    if timeout is not None:
+        timeout = _get_timeout(timeout)
     if type(object_refs) is ObjectRef:  # one ref: the most common call of all, kept short
-        if timeout is not None:
-            opts.check_timeout(timeout)
         return (session._runtime or session.runtime()).get_one(object_refs, timeout)
     is_single = isinstance(object_refs, ObjectRef)
     if is_single:
@@ -175,7 +182,6 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
     else:
         raise ValueError(f"Invalid type of object refs, {type(object_refs)}, is given. 'object_refs' "
                          "must either be an ObjectRef or a list of ObjectRefs. ")
-    opts.check_timeout(timeout)
     values = session.runtime().get_list(refs, timeout)
     return values[0] if is_single else values
 
@@ -198,6 +204,38 @@ def _warn_blocking_in_loop(what: str) -> None:
     else:
         logger.warning("Using blocking ray.wait inside async method. This blocks the event loop. "
                        "Please use `await` on object ref with asyncio.wait. ")
+
+
+def _get_timeout(timeout: Any) -> float | None:
+    """`ray.get`'s timeout as Ray reads it: whole milliseconds, `int(timeout * 1000)`, with -1
+    meaning none (so True is 1 s, and infinity is an OverflowError)."""
+    if not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+    if timeout == -1:
+        return None
+    ms = int(timeout * 1000)  # (Ray's own conversion: OverflowError for inf, ValueError for nan)
+    if ms < 0:
+        raise ValueError("'timeout' must be a non-negative number or None.")
+    return ms / 1000
+
+
+def _get_off_driver(object_refs: Any) -> Any:
+    """`ray.get` from a thread that is not the driver's: the simulated cluster runs only in the
+    driver's thread, so only what is ready can be answered; anything else is a clear error."""
+    rt = session.runtime()
+    refs = [object_refs] if isinstance(object_refs, ObjectRef) else object_refs
+    if not isinstance(refs, list) or not _only_refs(refs):
+        raise TypeError(f"ray.get expects an ObjectRef or a list of ObjectRefs, got {object_refs!r}")
+    entries = [rt.entry(r) for r in refs]
+    if all(e.done and (e.state is not READY or e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations)
+           for e in entries):
+        values = [value_of(e) for e in entries]
+        return values[0] if isinstance(object_refs, ObjectRef) else values
+    raise SimulationError(
+        "ray.get was called from a thread other than the driver's (the one that called ray.init) "
+        "for an object that is not ready: the simulated cluster runs only in the driver's thread, "
+        "so this thread could only wait forever. Call ray.get in the driver's thread, or await "
+        "the ref in the driver's asyncio loop instead of asyncio.to_thread(ray.get, ...).")
 
 
 def _only_refs(values: list) -> bool:

@@ -7,14 +7,13 @@ lending its CPU back as Ray does, and is woken by whoever satisfies `w`
 (`_block`). When nothing can ever happen again, the driver fails what can
 never run or raises `SimulationDeadlockError` (stalls.py).
 
-Waiting for objects (`wait_for`) is a `_Waiter` that counts entries becoming
-available (ready or failed, and copied to the caller's node if asked);
-`get_one`, `get_list` and `wait` are Ray's `get` and `wait` on top of it.
-Three fast cases stay as guards inside them, each documented where it is
-and each giving the same results as the general path: the driver's get of
-one object (`drive_until_done`), of a list on one node (`drive_all`), and a
-driver's `wait` loop over a long list (wait_list.py, reading the `CHANGES`
-log).
+Waiting for objects (`wait_for`) is a `_Waiter` subscribed to the entries
+not available yet: it counts them becoming available (ready or failed, and
+copied to the caller's node if asked) and unsubscribes when the call
+returns. `get_one`, `get_list` and `wait` are Ray's `get` and `wait` on top
+of it, driver and worker alike. Two fast cases stay, each a guard inside
+the one path with why its results are the same: the driver's get of one
+object (`_drive`) and a driver's `wait` loop over a long list (wait_list.py).
 
 Part of `Runtime` (runtime.py): this mixin reads `sim`, `blocked` and
 `wait_list`, and calls `fetch` and `when_available` (object_store.py),
@@ -30,7 +29,7 @@ from greenlet import getcurrent
 
 from dsai.mockray.exceptions import GetTimeoutError, SimulationDeadlockError
 from dsai.mockray.gc_policy import gc_policy
-from dsai.mockray.object_ref import CHANGES, FAILED, LOST, PENDING, READY, ObjectEntry, ObjectRef, value_of
+from dsai.mockray.object_ref import FAILED, PENDING, READY, ObjectEntry, ObjectRef, value_of
 from dsai.mockray.object_store import INLINE_THRESHOLD
 from dsai.mockray.serialization import deserialize
 from dsai.mockray.task import Task
@@ -46,19 +45,17 @@ class _Waiter:
     """Counts objects becoming available (ready or failed, and local if asked)
     for one get/wait call.
 
-    The waiter is itself the callback a pending object calls once, so waiting
-    on k objects allocates nothing per object. A driver waiting for some of
-    many objects (`ray.wait` in a loop over a shrinking list, as in Ray's
-    microbenchmark) does not subscribe at all: it reads the `CHANGES` log
-    after each event and looks only at the objects listed there. Which
-    objects are available is read off the entries afterwards.
+    The waiter is itself the callback each pending object calls once, so
+    waiting on k objects allocates nothing per object; `close` unsubscribes
+    from those that never called. Which objects are available is read off the
+    entries afterwards.
     """
 
     __slots__ = ("rt", "count", "num", "failed", "stop_on_error", "proc", "woken", "active",
-                 "node_id", "fetch_local", "watch", "seen")
+                 "node_id", "fetch_local", "pending")
 
     def __init__(self, rt: "Blocking", entries: list[ObjectEntry], num: int, node_id: int,
-                 fetch_local: bool, stop_on_error: bool, watch: set | None = None) -> None:
+                 fetch_local: bool, stop_on_error: bool) -> None:
         self.rt = rt
         self.num = num
         self.failed = False
@@ -68,7 +65,6 @@ class _Waiter:
         self.active = True
         self.node_id = node_id
         self.fetch_local = fetch_local
-        self.watch = None
         count = 0
         pending = None
         if len(entries) > 1 and list(map(_state, entries)).count(PENDING) == len(entries):
@@ -93,21 +89,10 @@ class _Waiter:
                 pending = []
             pending.append(e)
         self.count = count
+        self.pending = None
         if pending is None or count >= num or self.failed:
             return
-        if watch is not None and CHANGES.entries is None:  # (the log has one reader at a time)
-            if len(pending) != len(watch):
-                watch = set(pending)
-            for e in pending:
-                if e.state is not PENDING:  # to fetch or to rebuild: a callback counts it
-                    watch.discard(e)
-                    self._subscribe((e,))
-            self.watch, self.seen = watch, 0
-            CHANGES.start()
-            return
-        self._subscribe(pending)
-
-    def _subscribe(self, pending: "list[ObjectEntry] | tuple") -> None:
+        self.pending = pending
         for e in pending:
             st = e.state
             if st is PENDING:
@@ -122,27 +107,18 @@ class _Waiter:
 
     def poll(self) -> bool:
         """The driver's loop condition: satisfied yet?"""
-        watch = self.watch
-        if watch is not None:
-            log = CHANGES.entries
-            if self.seen < len(log):
-                changed, self.seen = log[self.seen:], len(log)
-                for e in changed:
-                    if e in watch:
-                        watch.discard(e)
-                        if self.available(e):
-                            self.count += 1
-                            if e.state is FAILED and self.stop_on_error:
-                                self.failed = True
-                        else:
-                            self._subscribe((e,))  # fetch it, or rebuild it, then count it
         return self.count >= self.num or self.failed
 
+    satisfied = poll
+
     def close(self) -> None:
+        """The call returns: stop counting, and unsubscribe from what never came."""
         self.active = False
-        if self.watch is not None:
-            self.watch = None
-            CHANGES.stop()
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            for e in pending:
+                if e.state is PENDING:
+                    e.remove_callback(self)
 
     def __call__(self, e: ObjectEntry) -> None:
         if not self.active:
@@ -158,9 +134,6 @@ class _Waiter:
             self.woken = True
             self.rt.sim.wake(self.proc, "ready")
 
-    def satisfied(self) -> bool:
-        return self.count >= self.num or self.failed
-
     def available(self, e: ObjectEntry) -> bool:
         st = e.state
         if st is FAILED:
@@ -174,26 +147,18 @@ class _Waiter:
             self.rt.sim.wake(self.proc, "timeout")
 
 
-
 class Blocking:
     """The blocking calls' engine: wait for objects, as the driver or as a worker."""
 
     def wait_for(self, entries: list[ObjectEntry], num: int, timeout: float | None,
-                 fetch_local: bool, stop_on_error: bool, unique: set | None = None) -> _Waiter:
+                 fetch_local: bool, stop_on_error: bool) -> _Waiter:
         """Block the caller (driver or simulated worker) until `num` entries are available."""
         proc = getattr(getcurrent(), "proc", None)
-        if proc is None:
-            node_id = 0
-            self._driver_turn()
-        else:
-            node_id = proc.node.id if proc.node is not None else 0
-        w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error,
-                    watch=unique if proc is None and num < len(entries) else None)
-        if w.satisfied():
-            w.close()
-            return w
+        node_id = 0 if proc is None or proc.node is None else proc.node.id
+        w = _Waiter(self, entries, num, node_id, fetch_local, stop_on_error)
         try:
-            self.wait_until(w, timeout)
+            if not w.satisfied():
+                self.wait_until(w, timeout)
         finally:
             w.close()
         return w
@@ -204,71 +169,34 @@ class Blocking:
         event loop meanwhile (`_drive`); a simulated worker suspends its process
         instead, lending its CPU back, until whoever satisfies `w` wakes it
         (`sim.wake(w.proc, ...)`) or the timeout calls `w.timeout()` (`_block`).
-        `_Waiter` (objects) and `WaitList` (a driver's wait loop) are such `w`s."""
+        `_Waiter` (objects), `WaitList` (a driver's wait loop) and, for the driver's
+        get of one object, its `ObjectEntry` (see `_drive`) are such `w`s."""
         proc = getattr(getcurrent(), "proc", None)
         if proc is None:
             self._drive(w, timeout)
         elif timeout is None or timeout > 0:
             self._block(proc, w, timeout)
 
-    def drive_until_done(self, e: ObjectEntry) -> None:
-        """The driver's `get` of one pending object, short: run events until it
-        is ready or failed. Stalls and fetches are left to `wait_for`.
+    def _drive(self, w: Any, timeout: float | None) -> None:
+        """The driver's loop: run events until `w.poll()`, the deadline, or a stall.
 
-        A fast case of `wait_for` (the commonest call of all, `ray.get(f.remote())`
-        in a loop): no waiter, no callback on the object, and the loop checks the
-        object's state without a Python call per event (`EventLoop.run_while`).
-        With no callback on its result, the worker that made it may also hand its
-        CPU straight to the next queued task (`Workers._pass_on`). It stops at the
-        same event as `wait_for` would, and anything else (a timeout, an object
-        on another node, a stall) goes on through `wait_for`, so results and
-        timelines are the same either way."""
-        self._driver_turn()
-        self.sim.loop.run_while(e, "state", PENDING)
-
-    def drive_all(self, entries: list[ObjectEntry]) -> bool:
-        """The driver's `get` of a list on a one-node cluster, short: run events
-        until every object is ready (True) or one failed, following the list
-        instead of subscribing to each object (on one node nothing needs
-        fetching). It stops where `wait_for` would; a failure, a stall or a
-        lost object is left to it (False).
-
-        A fast case of `wait_for` (`ray.get([f.remote() for ...])`, Ray's "tasks
-        async" row): no callback on each object, so each finishing worker can
-        hand its CPU straight on (`Workers._pass_on`); a failure is noticed from
-        `CHANGES.failures`, the count every failed object bumps."""
-        states = list(map(_state, entries))
-        if FAILED in states or LOST in states:
-            return False
-        if PENDING in states:
-            self._driver_turn()
-            loop, changes = self.sim.loop, CHANGES
-            for e in entries:
-                while e.state is PENDING:
-                    failures = changes.failures
-                    if not loop.run_until(lambda e=e, n=failures: e.state is not PENDING or changes.failures != n):
-                        return False  # nothing left to run
-                    if changes.failures != failures and FAILED in map(_state, entries):
-                        return False  # one of them failed (get raises the first in the list)
-        return list(map(_state, entries)).count(READY) == len(entries)  # (lost meanwhile: not all)
-
-    def _driver_turn(self) -> None:
-        """Before the driver runs the loop: a GC checkpoint, and the end of a wait loop it left."""
-        work = self.work_done()
+        One fast case, for the commonest call of all (`ray.get(f.remote())` in a
+        loop, Ray's "tasks sync" and "actor calls sync" rows): building a waiter
+        per call and calling `w.poll` after every event cost that row about a
+        quarter of its speed. So the driver's get of one pending object passes
+        the `ObjectEntry` itself as `w` (its `poll` is "no longer pending"), and
+        here its state is checked inline, without a Python call per event
+        (`EventLoop.run_while`). It stops at the same event `run_until(w.poll)`
+        would, and whatever follows (a fetch, a rebuild, an error, a stall) is
+        left to the general path at that same instant, so results and timelines
+        are the same either way (tests/mockray/fuzzer.py compares them)."""
+        work = self.work_done()  # the driver's turn: a checkpoint of the GC policy first
         if work >= gc_policy.frozen_at + 1024:
             gc_policy.checkpoint(work)
-        if self.wait_list is not None and CHANGES.longer_than(10_000):  # the driver left its wait loop
-            self.wait_list = None
-            CHANGES.stop()
-
-    def drive(self, w: Any, timeout: float | None) -> None:
-        """The driver waits until `w.poll()` (or the timeout): `wait_until`, after its turn."""
-        self._driver_turn()
-        self.wait_until(w, timeout)
-
-    def _drive(self, w: Any, timeout: float | None) -> None:
         loop = self.sim.loop
         deadline = None if timeout is None else loop.now() + timeout
+        if type(w) is ObjectEntry and deadline is None:
+            loop.run_while(w, "state", PENDING)
         while True:
             if loop.run_until(w.poll, deadline):
                 return
@@ -310,7 +238,7 @@ class Blocking:
         """`ray.get(ref)`: its value, or its error raised."""
         e = ref._entry or self.entry(ref)
         if e.state is PENDING and timeout is None and getattr(getcurrent(), "proc", None) is None:
-            self.drive_until_done(e)  # the driver waits for one result: run the loop, no waiter
+            self.wait_until(e, None)  # the driver's commonest call: the object is its own condition
         if e.state is READY and e.value.nbytes < INLINE_THRESHOLD:
             return deserialize(e.value)
         if not self.wait_for([e], 1, timeout, fetch_local=True, stop_on_error=True).satisfied():
@@ -320,12 +248,9 @@ class Blocking:
     def get_list(self, refs: list[ObjectRef], timeout: float | None) -> list:
         """`ray.get(refs)`: their values, or the first error in list order raised."""
         entries = [r._entry or self.entry(r) for r in refs]
-        # The driver on one node (where ready means here): run the loop, no waiter.
-        done = (timeout is None and len(self.nodes) == 1 and getattr(getcurrent(), "proc", None) is None
-                and self.drive_all(entries))
         deadline = None if timeout is None else self.clock.time + timeout
         waiting = entries
-        while not done:
+        while True:
             left = None if deadline is None else max(0.0, deadline - self.clock.time)
             w = self.wait_for(waiting, len(waiting), left, fetch_local=True, stop_on_error=True)
             if not w.satisfied():
@@ -334,11 +259,11 @@ class Blocking:
                 for e in entries:
                     if e.state is FAILED:
                         value_of(e)
-            done = list(map(_state, entries)).count(READY) == len(entries)  # (C speed)
-            # If not: counted early, then lost with a node (or its rebuild failed) while
-            # the rest ran. Wait for those again, which rebuilds them or raises.
+            if list(map(_state, entries)).count(READY) == len(entries):  # (C speed)
+                return [deserialize(e.value) for e in entries]
+            # Counted early, then lost with a node (or its rebuild failed) while the
+            # rest ran: wait for those again, which rebuilds them or raises.
             waiting = [e for e in entries if e.state is not READY]
-        return [deserialize(e.value) for e in entries]
 
     def wait(self, object_refs: list[ObjectRef], num_returns: int, timeout: float | None,
              fetch_local: bool) -> tuple[list[ObjectRef], list[ObjectRef]]:
@@ -353,14 +278,14 @@ class Blocking:
                 try:
                     out = memo.wait(object_refs, num_returns, timeout, fetch_local)
                 except BaseException:
-                    CHANGES.stop()
+                    memo.close()
                     raise
                 if out is not None:
                     self.wait_list = memo
                     return out
                 if timeout is not None:  # what is left of it, for the long way
                     timeout = max(0.0, start + timeout - self.clock.time)
-            CHANGES.stop()
+            memo.close()
         # wait is called in loops over long lists: each check below is one C-speed pass.
         try:
             entries = list(map(_entry_of, object_refs))
@@ -382,8 +307,7 @@ class Blocking:
         if num_returns > len(object_refs):
             raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
                              "to ray.wait.")
-        w = self.wait_for(entries, num_returns, timeout, fetch_local=fetch_local, stop_on_error=False,
-                          unique=unique)
+        w = self.wait_for(entries, num_returns, timeout, fetch_local=fetch_local, stop_on_error=False)
         # The first num_returns available ones, in input order; the rest keep their order.
         picked, available = [], w.available
         for i, e in enumerate(entries):

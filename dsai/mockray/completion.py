@@ -46,7 +46,9 @@ class Completion:
             actor.running.pop(task.seq, None)
             if killed:
                 return None  # whoever killed it has already retried or failed it
-            if error is not None:
+            if task.cancel_requested and not task.done:  # Ray let it run; its get says cancelled
+                self.fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)
+            elif error is not None:
                 self.task_failed(task, error, proc)
             else:
                 self._succeed(task, result, actor.node)

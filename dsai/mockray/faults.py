@@ -93,7 +93,8 @@ class Faults:
     # -- cancellation -------------------------------------------------------------------------
     def cancel(self, task: Task, force: bool, recursive: bool) -> None:
         """`ray.cancel`: a task not started never runs; a running one is interrupted
-        (KeyboardInterrupt) or, with `force`, loses its worker; children too if `recursive`."""
+        (KeyboardInterrupt) or, with `force`, loses its worker; a running actor call is
+        cancelled at its next await if async, else let finish; children too if `recursive`."""
         if task.done:
             return
         task.cancel_requested = True
@@ -122,10 +123,13 @@ class Faults:
             self.sim.loop.call_soon(task.actor.pump)
 
     def _interrupt(self, task: Task) -> None:
-        if task.kind == "actor_task" and task.actor.is_async:  # its coroutine sees CancelledError
-            if task.state == "running" and task.actor.aio is not None:
+        if task.kind == "actor_task":
+            # An async call's coroutine sees CancelledError; a running sync call is let run
+            # to its end (it can poll get_runtime_context().is_canceled()), as in Ray.
+            if task.actor.is_async and task.state == "running" and task.actor.aio is not None:
                 task.actor.aio.cancel(task)
-            return
+            if not getattr(task.actor.cls, "cancel_interrupts_running_calls", False):
+                return  # (util.Queue's actor stands in for Ray's async one: interrupted below)
         if task.state == "running" and task.proc is not None and not task.proc.done:
             proc = task.proc  # (an actor's serving worker moves on to its next call)
             throw_into(proc, KeyboardInterrupt())

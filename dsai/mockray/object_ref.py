@@ -4,15 +4,22 @@ The value lives in the object store of the node that made it (an
 `ObjectEntry`); the ref is only a name, cheap to copy and to pass to other
 tasks. `ray.get` waits for the entry; `ref.future()` and `await ref` are
 other ways to wait for the same thing.
+
+Whoever waits for an object subscribes to its entry (`on_done`,
+`add_callback`) and may unsubscribe (`remove_callback`); when the object
+becomes ready or failed, the entry calls its subscribers once, in the order
+they subscribed. That is the only way to be told: there is no global log of
+changes to scan.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from asyncio.events import _get_running_loop
 from typing import Any, Callable
 
-from dsai.mockray import options, serialization, session
+from dsai.mockray import driver_async, options, serialization, session
 from dsai.mockray.exceptions import RayTaskError
 from dsai.mockray.serialization import Serialized, deserialize
 from dsai.sim.aio import SimEventLoop
@@ -20,39 +27,6 @@ from dsai.sim.aio import SimEventLoop
 __all__ = ["ObjectRef", "ObjectEntry", "PENDING", "READY", "FAILED", "LOST", "value_of"]
 
 PENDING, READY, FAILED, LOST = "pending", "ready", "failed", "lost"
-
-
-class ChangeLog:
-    """While the driver waits for some of many objects, the objects that become
-    ready or failed, or gain a copy, are listed here: the driver looks at those
-    instead of rescanning all it waits for after every event. Failures are
-    also counted, always: a driver waiting for all of a list stops at the first."""
-
-    __slots__ = ("entries", "failures")
-
-    def __init__(self) -> None:
-        self.entries: list[ObjectEntry] | None = None  # None: nobody is looking
-        self.failures = 0
-
-    # The one reader (the driver, in a `wait` over many objects) turns the list on
-    # and off; the writers (an object done, or copied) append while it is on.
-    def start(self) -> None:
-        """List every object that becomes done (or gains a copy) from now on."""
-        self.entries = []
-
-    def take(self) -> list[ObjectEntry]:
-        """The objects listed since `start` or the last `take`; listing goes on."""
-        log, self.entries = self.entries, []
-        return log
-
-    def stop(self) -> None:
-        self.entries = None
-
-    def longer_than(self, n: int) -> bool:
-        return self.entries is not None and len(self.entries) > n
-
-
-CHANGES = ChangeLog()
 
 
 class ObjectEntry:
@@ -91,6 +65,11 @@ class ObjectEntry:
     def nbytes(self) -> int:
         return self.value.nbytes if self.value is not None else 0
 
+    def poll(self) -> bool:
+        """No longer pending: the condition of a driver waiting for this one object
+        (`Blocking.wait_until(entry, None)`)."""
+        return self.state is not PENDING
+
     def on_done(self, fn: Callable[["ObjectEntry"], Any]) -> None:
         """Call `fn(entry)` once the object is ready or failed (now, if it is)."""
         if self.state is READY or self.state is FAILED:
@@ -99,6 +78,7 @@ class ObjectEntry:
             self.add_callback(fn)
 
     def add_callback(self, fn: Callable[["ObjectEntry"], Any]) -> None:
+        """Subscribe `fn` to this object's end (ready or failed), called once."""
         cbs = self.callbacks
         if cbs is None:
             self.callbacks = fn
@@ -107,12 +87,16 @@ class ObjectEntry:
         else:
             self.callbacks = [cbs, fn]
 
+    def remove_callback(self, fn: Callable[["ObjectEntry"], Any]) -> None:
+        """Unsubscribe `fn` (a waiter that gave up), if it has not been called yet."""
+        cbs = self.callbacks
+        if cbs is fn:
+            self.callbacks = None
+        elif type(cbs) is list and fn in cbs:
+            cbs.remove(fn)
+
     def _fire(self) -> None:
-        """It failed: log it, count it, tell who waits (set_value does its own part)."""
-        CHANGES.failures += 1
-        log = CHANGES.entries
-        if log is not None:
-            log.append(self)
+        """Its state changed to done: tell who waits."""
         if self.callbacks is not None:
             self._notify()
 
@@ -128,10 +112,7 @@ class ObjectEntry:
         self.value, self.error, self.state = value, None, READY
         self.locations = (node,)
         self.created_at = now
-        log = CHANGES.entries  # (every task result passes here: kept short)
-        if log is not None:
-            log.append(self)
-        if self.callbacks is not None:
+        if self.callbacks is not None:  # (every task result passes here: kept short)
             self._notify()
 
     def set_error(self, error: BaseException, node: int, now: float) -> None:
@@ -233,6 +214,8 @@ class ObjectRef:
         loop = _get_running_loop()
         if isinstance(loop, SimEventLoop):  # an async actor's (or a task's asyncio.run) loop
             return _await_in_loop(self, loop).__await__()
+        if loop is not None and driver_async.on_driver_thread():  # the driver's own loop
+            return driver_async.await_in_driver(self, loop).__await__()
         return _await_ref(self).__await__()
 
     def _on_completed(self, fn: Callable[[Any], Any]) -> None:
@@ -281,7 +264,13 @@ class _RefFuture(concurrent.futures.Future):
     def __init__(self, ref: ObjectRef) -> None:
         super().__init__()
         self._ref = ref
+        self._waiters = _DrivingWaiters()  # concurrent.futures.wait/as_completed run the simulation
+        self._dsai_markers: list = []  # asyncio futures of driver loops that wait for this one
         session.runtime().entry(ref).on_done(self._settle)
+
+    def add_done_callback(self, fn: Callable[[Any], Any]) -> None:
+        super().add_done_callback(fn)
+        driver_async.watch_future(self)  # (asyncio.wrap_future in the driver's loop)
 
     def _settle(self, entry: ObjectEntry) -> None:
         if self.done():
@@ -292,8 +281,16 @@ class _RefFuture(concurrent.futures.Future):
             self.set_exception(e)
         else:
             self.set_result(value)
+        for marker in self._dsai_markers:
+            if not marker.done():
+                marker.set_result(None)
+        self._dsai_markers.clear()
 
     def _drive(self, timeout: float | None) -> None:
+        if not self.done() and not driver_async.on_driver_thread():
+            # Another thread: wait as a Future does, while the driver's thread runs the cluster.
+            concurrent.futures.wait([self], timeout)
+            return
         if not self.done():
             if timeout is not None:
                 options.check_wait_timeout(timeout)
@@ -310,3 +307,12 @@ class _RefFuture(concurrent.futures.Future):
         if not self.done():
             raise concurrent.futures.TimeoutError()
         return super().exception(0)
+
+
+class _DrivingWaiters(list):
+    """A future's waiter list whose waiters' events run the simulation when waited on."""
+
+    def append(self, waiter: Any) -> None:
+        if type(waiter.event) is threading.Event:
+            waiter.event.__class__ = driver_async.DrivingEvent
+        super().append(waiter)

@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from dsai.mockray.exceptions import (ObjectLostError, ObjectReconstructionFailedError, RayError,
                                      ReferenceCountingAssertionError)
-from dsai.mockray.object_ref import CHANGES, FAILED, LOST, PENDING, READY, ObjectEntry, ObjectRef
+from dsai.mockray.object_ref import FAILED, LOST, PENDING, READY, ObjectEntry, ObjectRef
 from dsai.mockray.serialization import serialize
 from dsai.mockray.task import Task
 from dsai.sim.process import current_process
@@ -132,8 +132,6 @@ class ObjectStore:
             return
         if node_id not in e.locations:
             e.locations += (node_id,)
-            if CHANGES.entries is not None:
-                CHANGES.entries.append(e)
         for cb in waiting:
             cb()
 

@@ -32,7 +32,7 @@ from dsai.mockray.worker_threads import thread_of
 from dsai.mockray.completion import Completion
 from dsai.mockray.faults import Faults
 from dsai.mockray.gc_policy import gc_policy
-from dsai.mockray.object_ref import CHANGES, FAILED, ObjectEntry
+from dsai.mockray.object_ref import FAILED, ObjectEntry
 from dsai.mockray.object_store import INLINE_THRESHOLD, ObjectStore
 from dsai.mockray.scheduler import NodeState, Scheduler
 from dsai.mockray.session import runtime, runtime_or_none
@@ -115,8 +115,9 @@ class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Stalls, Fa
 
     def close(self) -> None:
         gc_policy.release()
-        self.wait_list = None
-        CHANGES.stop()
+        if self.wait_list is not None:
+            self.wait_list.close()
+            self.wait_list = None
         self.blocked.clear()
         # Refs kept past shutdown name objects whose owner (this driver) is gone; in
         # the next session Ray answers them with this error, ready or not.

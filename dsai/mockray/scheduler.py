@@ -22,7 +22,6 @@ from dsai.sim.node import Node
 __all__ = ["NodeState", "Scheduler", "fits"]
 
 EPS = 1e-9
-_NOTHING: dict[str, float] = {}
 
 
 def fits(avail: dict[str, float], demand: dict[str, float]) -> bool:
@@ -46,11 +45,6 @@ class NodeState:
         self._next_worker = 0
         self.running: dict[int, "Task"] = {}  # task seq -> task, in start order
         self.actors: dict[str, Any] = {}  # actor id -> actor state
-        # True when no queued task fits the free resources: a dispatch looked and
-        # found none (the only place that sets it), and nothing was released since
-        # (release clears it). A worker handing its resources on skips looking
-        # again when it is set (Runtime.dispatch, Workers._pass_on).
-        self.settled = False
 
     @property
     def alive(self) -> bool:
@@ -69,7 +63,6 @@ class NodeState:
         avail = self.avail
         for k, v in demand.items():
             avail[k] = avail.get(k, 0.0) + v
-        self.settled = False  # a queued task may fit now
 
     def take_worker(self) -> int:
         if self._free_workers:
@@ -88,11 +81,6 @@ class NodeState:
     def give_worker(self, wid: int) -> None:
         heapq.heappush(self._free_workers, wid)
 
-    def swap_worker(self, wid: int) -> int:
-        """`give_worker(wid)` then `take_worker()`, in one step: a worker moving on to
-        its next task becomes the lowest free one, as a fresh start would pick."""
-        return heapq.heappushpop(self._free_workers, wid)
-
     def reset(self) -> None:
         """The node restarted: nothing runs, everything is free."""
         self.avail = dict(self.total)
@@ -100,7 +88,6 @@ class NodeState:
         self._next_worker = 0
         self.running.clear()
         self.actors.clear()
-        self.settled = False
 
     def __repr__(self) -> str:
         used = {k: round(self.total[k] - self.avail.get(k, 0.0), 4) for k in self.total}
@@ -160,12 +147,10 @@ class Scheduler:
             q = self._queues[shape] = deque()
         return q
 
-    def take_for(self, ns: NodeState, freed: dict[str, float] | None = None) -> "Task | None":
-        """The oldest queued task that fits on `ns` now, or once `freed` is
-        released there (removed from its queue)."""
+    def take_for(self, ns: NodeState) -> "Task | None":
+        """The oldest queued task that fits on `ns` now (removed from its queue)."""
         best_q, best_seq = None, None
         avail = ns.avail
-        freed = freed or _NOTHING
         for q in self._queues.values():
             if not q:
                 continue
@@ -182,16 +167,12 @@ class Scheduler:
             if strategy is not None and not isinstance(strategy, str):
                 if not strategy.soft and strategy.node_id != ns.node_id:
                     continue
-            for k, v in head.demand.items():  # fits(avail + freed, head.demand), inlined
-                if avail.get(k, 0.0) + freed.get(k, 0.0) + EPS < v:  # (the sum as release makes it)
+            for k, v in head.demand.items():  # fits(avail, head.demand), inlined
+                if avail.get(k, 0.0) + EPS < v:
                     break
             else:
                 best_q, best_seq = q, head.seq
         return best_q.popleft() if best_q is not None else None
-
-    def put_back(self, task: "Task") -> None:
-        """Undo `take_for`: `task` heads its queue again."""
-        self.queue(task.shape or self.shape(task)).appendleft(task)
 
     def queued(self) -> list["Task"]:
         out = [t for q in self._queues.values() for t in q if t.state == "queued"]

@@ -189,13 +189,11 @@ class Submission:
         started, instead of getting a process of its own."""
         if not ns.node.alive:
             return None
-        ns.settled = False  # (a dispatch it starts, nested, must look for itself)
         inline = None
         take_for = self.sched.take_for
         while True:
             task = take_for(ns)
             if task is None:
-                ns.settled = True
                 return inline
             if for_worker and inline is None and task.kind == "task" and (
                     not task.arg_entries or all(self.is_local(e, ns.node.id) for e in task.arg_entries)):

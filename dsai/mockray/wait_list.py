@@ -9,9 +9,10 @@ microbenchmark row "wait 1k refs") is
 Checking each call's list from scratch (types, duplicates, which objects are
 ready) makes that loop quadratic in the list's length. So the driver remembers
 the list its last `wait` returned. When the next call passes the same refs,
-what was checked still holds; the objects that became ready since are read off
-the `CHANGES` log, and a heap ordered by list position yields the first ready
-ones. Anything unusual (an object lost, or one that must first be fetched
+what was checked still holds; the list subscribes once to each of its pending
+objects (O(1) each, once for the whole loop), the objects that became ready
+since are the ones that called it, and a heap ordered by list position yields
+the first ready ones. Anything unusual (an object lost, or one that must first be fetched
 from another node) drops the memory and the call is answered the long way, so
 the results and the simulation are the same either way.
 """
@@ -23,7 +24,7 @@ from bisect import bisect_left, insort
 from heapq import heappop, heappush
 from typing import Any
 
-from dsai.mockray.object_ref import CHANGES, FAILED, PENDING, READY, ObjectEntry, ObjectRef
+from dsai.mockray.object_ref import FAILED, PENDING, READY, ObjectEntry, ObjectRef
 from dsai.mockray.object_store import INLINE_THRESHOLD
 
 __all__ = ["WaitList", "MIN_LENGTH"]
@@ -35,7 +36,7 @@ _state = operator.attrgetter("state")
 class WaitList:
     """The not-ready list a driver `ray.wait` returned, and which of its objects became available."""
 
-    __slots__ = ("rt", "refs", "position", "at", "removed", "heap", "num", "fetch_local", "bail")
+    __slots__ = ("rt", "refs", "position", "at", "removed", "heap", "num", "fetch_local", "bail", "changed")
 
     def __init__(self, rt: Any, refs: list[ObjectRef], entries: list[ObjectEntry]) -> None:
         self.rt = rt
@@ -48,22 +49,41 @@ class WaitList:
         self.removed: list[int] = []  # positions picked since, sorted
         self.num, self.fetch_local, self.bail = 1, True, False
         self.heap: list[int] = []  # positions of the objects not pending (any more); ints compare fast
+        # The objects that became done since the last look (they called us); None once closed.
+        self.changed: list[ObjectEntry] | None = []
         states = list(map(_state, entries))
-        if states.count(PENDING) != len(states):
+        if states.count(PENDING) == len(states):
+            for e in entries:
+                e.add_callback(self)
+        else:
             for i, e in enumerate(entries):
-                if e.state is not PENDING:  # lost ones too: met in order, they send us the long way
+                if e.state is PENDING:
+                    e.add_callback(self)
+                else:  # lost ones too: met in order, they send us the long way
                     self.heap.append(i)  # appended in order: already a heap
                     self.position[e] = None
-        CHANGES.start()  # from now on, every object that becomes done is listed
+
+    def __call__(self, e: ObjectEntry) -> None:
+        """One of the pending objects is done (ready or failed): note it; `poll` looks later."""
+        changed = self.changed
+        if changed is not None:
+            changed.append(e)
+
+    def close(self) -> None:
+        """The driver moved on: stop noting, and let go of the list (its objects may be freed)."""
+        self.changed = None
+        self.position, self.at, self.refs, self.heap = {}, [], [], []
 
     def poll(self) -> bool:
         """Take in the objects done since the last look; enough of them yet?"""
-        if CHANGES.entries:
+        changed = self.changed
+        if changed:
             position, heap = self.position, self.heap
-            for e in CHANGES.take():
+            self.changed = []
+            for e in changed:
                 i = position.get(e)
                 if i is None:
-                    continue  # not in the list, or in the heap already
+                    continue  # picked already
                 if e.state is FAILED or (e.state is READY and (
                         e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations)):
                     position[e] = None
@@ -76,10 +96,10 @@ class WaitList:
     def wait(self, refs: list[ObjectRef], num_returns: int, timeout: float | None,
              fetch_local: bool) -> tuple[list[ObjectRef], list[ObjectRef]] | None:
         """`ray.wait` on `refs` (equal to `self.refs`), or None: answer it the long way."""
-        if CHANGES.entries or len(self.heap) < num_returns:
+        if self.changed or len(self.heap) < num_returns:
             self.num, self.fetch_local, self.bail = num_returns, fetch_local, False
             if not self.poll():
-                self.rt.drive(self, timeout)
+                self.rt.wait_until(self, timeout)
             if self.bail:
                 return None
         heap, removed, at = self.heap, self.removed, self.at

@@ -4,12 +4,12 @@ A task runs in a worker process on its node (`start`, `_launch`); the
 function runs inside it (`_execute`: arguments in, serialized results out),
 and a blocking call inside it (`get`, `wait`, `sleep`) suspends only that
 process. As a Ray worker is reused, a task's worker that finishes takes the
-next queued task that fits its node (`_work`, `_pass_on`) without a new
+next queued task that fits its node (`_work`) without a new
 process and a trip through the event queue; an actor that runs one call at a
 time keeps one serving worker that runs its calls back to back and waits for
 the next (`serve_start`, `_serve`). Every attempt's end is booked by
-completion.py (`_end`; or `_record` and `_succeed` when a reused worker
-books its successful task before deciding what to do with its resources).
+completion.py (`_end`; or `_record` and `_succeed` when an actor's serving
+worker books a successful call before pumping the mailbox).
 
 Part of `Runtime` (runtime.py): this mixin reads `sim`, `clock` and `sched`,
 and calls `dispatch` (submission.py) and the booking in completion.py.
@@ -20,12 +20,11 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from dsai.mockray.object_ref import FAILED
-from dsai.mockray.scheduler import NodeState
 from dsai.mockray.serialization import SCALARS, Serialized, deserialize, serialize, serialize_scalar
 from dsai.mockray.task import Task, unpack_args
 from dsai.sim.process import Killed, Process, current_process, suspend
 
-__all__ = ["Workers", "REUSE_LIMIT"]
+__all__ = ["Workers", "REUSE_LIMIT", "method_of"]
 
 REUSE_LIMIT = 64  # tasks (or calls) a worker runs back to back before the event loop gets a turn
 
@@ -93,7 +92,7 @@ class Workers:
             except BaseException as e:  # the call's own error: the actor carries on
                 results, error = None, e
             task.proc = proc.context = None
-            if error is None and task.num_returns == 1 and task.caller_node == here:
+            if error is None and task.num_returns == 1 and task.caller_node == here and not task.cancel_requested:
                 actor.running.pop(task.seq, None)
                 self._record(task, here, "ok")
                 self._succeed(task, results, actor.node)
@@ -129,7 +128,7 @@ class Workers:
     def _execute(self, task: Task) -> list[Serialized]:
         """Runs inside the simulated worker: arguments in, serialized results out."""
         actor = task.actor
-        fn = task.fn if task.method is None else getattr(actor.instance, task.method)
+        fn = task.fn if task.method is None else method_of(actor.instance, task.method)
         if task.args_blob is None:  # no arguments: the common case in fan-outs
             result = fn()
         else:
@@ -184,9 +183,10 @@ class Workers:
             self.dispatch(ns)
 
     def _work(self, first: list[Task]) -> None:
-        """A task's worker process. When its task ends it takes the next task
-        queued for its node, if that fits now with its arguments at hand, and
-        runs it too, as a Ray worker is reused: no new process and no trip
+        """A task's worker process. When its task ends (booked by `_end`, which
+        frees its resources) it takes the next task queued for its node, if that
+        fits now with its arguments at hand (`dispatch(ns, for_worker=True)`),
+        and runs it too, as a Ray worker is reused: no new process and no trip
         through the event queue per task. After REUSE_LIMIT tasks in a row it
         lets the event loop run (a driver whose objects are ready resumes even
         if zero-time tasks keep coming)."""
@@ -201,54 +201,17 @@ class Workers:
             except BaseException as e:  # the task's own error: the worker carries on
                 results, error = None, e
             task.proc = proc.context = None
-            ns = task.node
-            here = ns.node.id
             left = 0 if task.cancel_requested else left - 1  # (see _serve)
-            if error is None and task.num_returns == 1 and task.caller_node == here and not task.released_cpu:
-                ns.running.pop(task.seq, None)
-                task.node = None
-                if left > 0 and task.returns[0].callbacks is None:
-                    # Nothing reacts at once to its result (no task waits for it as an
-                    # argument), so it is booked before its resources are released,
-                    # and they may go straight to the next task.
-                    self._record(task, here, "ok")
-                    self._succeed(task, results, ns)
-                    results = None  # (not kept alive while the next task runs)
-                    task = self._pass_on(ns, task)
-                    if task is None:
-                        return
-                    task.proc, proc.context, proc.name = proc, task, task.name
-                    continue
-                ns.release(task.hold)
-                ns.give_worker(task.worker)
-                self._record(task, here, "ok")
-                self._succeed(task, results, ns)
-            else:
-                ns = self._end(task, proc, False, results, error)
-            results = error = None
+            ns = self._end(task, proc, False, results, error)
+            results = error = None  # (not kept alive while the next task runs)
             task = self.dispatch(ns, left > 0)
             if task is None:
                 return
             task.proc, proc.context, proc.name = proc, task, task.name
 
-    def _pass_on(self, ns: NodeState, done: Task) -> Task | None:
-        """The next task for the worker of `done`, a task just booked whose resources
-        are not released yet, started; or None. What releasing them and then
-        `dispatch(ns, for_worker=True)` does, without the release and the acquire
-        when the next task takes just those resources and nothing else could fit
-        (the node is settled): the common case of a queue of like tasks."""
-        hold, worker = done.hold, done.worker
-        task = self.sched.take_for(ns, hold) if ns.node.alive else None  # (as if released)
-        if task is not None and task.hold is hold and ns.settled and task.kind == "task" and not task.arg_entries:
-            worker = ns.swap_worker(worker)
-            task.node = ns
-            ns.running[task.seq] = task
-            self._begin(task)
-            task.worker = worker
-            return task
-        ns.release(hold)
-        ns.give_worker(worker)
-        if task is None:
-            return None  # nothing fits even with them: no need to look again
-        self.sched.put_back(task)  # the long way takes it again
-        return self.dispatch(ns, True)
+
+def method_of(instance: Any, name: str) -> Callable[..., Any]:
+    """The actor's method `name`, bound: looked up on its class, as Ray's actor handle does
+    (an instance attribute of the same name does not hide it)."""
+    fn = getattr(type(instance), name)
+    return fn.__get__(instance, type(instance))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import heapq
 from asyncio import events
 from typing import Any, Callable
 
@@ -52,6 +53,7 @@ class _Waker:
 
     def select(self, timeout: float | None) -> list:
         if timeout is not None and timeout <= 0:
+            self._due()
             return []
         proc = current_process()
         if proc is None:
@@ -73,7 +75,22 @@ class _Waker:
                 timer.cancel()
         if self.loop.dead:
             raise LoopKilled()
+        self._due()
         return []
+
+    def _due(self) -> None:
+        """Timers due now go to the ready queue here: the loop's clock resolution is 0
+        (a timer never fires before its virtual time), so asyncio itself would only
+        take timers strictly before now."""
+        loop = self.loop
+        scheduled, now = loop._scheduled, loop.time()
+        while scheduled and scheduled[0]._when <= now:
+            handle = heapq.heappop(scheduled)
+            if handle._cancelled:
+                loop._timer_cancelled_count -= 1
+                continue
+            handle._scheduled = False
+            loop._ready.append(handle)
 
     def wake(self) -> None:
         """Resume the loop if it waits in select (once: a timer and a callback may both ask)."""
@@ -106,6 +123,7 @@ class SimEventLoop(asyncio.BaseEventLoop):
         self.sim = sim
         self.dead = False
         self._selector = _Waker(self)
+        self._clock_resolution = 0.0  # exact virtual times: see _Waker._due
         self._default_executor = _InlineExecutor()
 
     def time(self) -> float:

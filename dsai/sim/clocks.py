@@ -52,7 +52,7 @@ from typing import Any
 
 from greenlet import getcurrent
 
-__all__ = ["EPOCH", "activate", "virtual_elapsed", "real_perf_counter", "real_monotonic", "real_time",
+__all__ = ["EPOCH", "activate", "driver_thread", "virtual_elapsed", "real_perf_counter", "real_monotonic", "real_time",
            "real_sleep", "install"]
 
 EPOCH = 1_767_225_600.0  # time.time() at virtual second 0 in simulated work: 2026-01-01T00:00:00Z
@@ -83,6 +83,11 @@ def activate(sim: Any) -> None:
     _sim = sim
     if sim is not None:
         _driver = threading.get_ident()
+
+
+def driver_thread() -> int | None:
+    """The ident of the thread that connected the current simulation (the driver's)."""
+    return _driver
 
 
 def virtual_elapsed() -> float:

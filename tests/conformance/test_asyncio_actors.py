@@ -76,8 +76,13 @@ def test_stock_asyncio_apis_work_in_an_actor(ray, backend):
                 loop.call_later(0.2, event.set)
                 await event.wait()
             cond = asyncio.Condition()
+
+            async def notify():
+                async with cond:
+                    cond.notify_all()
+
             async with cond:
-                loop.call_soon(asyncio.ensure_future, _notify(cond))
+                loop.call_soon(asyncio.ensure_future, notify())
                 await cond.wait()
             fut = loop.create_future()
             loop.call_at(loop.time() + 0.1, fut.set_result, "call_at")
@@ -97,11 +102,6 @@ def test_stock_asyncio_apis_work_in_an_actor(ray, backend):
     assert out == {"wait_for": "timeout", "timeout": "timeout", "shield": "shielded", "queue": [0, 1, 2],
                    "call_at": "call_at", "wait": (["fast"], 1), "current_task": True, "to_thread": 6,
                    "executor": 5}
-
-
-async def _notify(cond):
-    async with cond:
-        cond.notify_all()
 
 
 def test_loop_time_follows_the_clock(ray, backend):
@@ -192,8 +192,10 @@ def test_cancel_a_running_async_call(ray, backend):
     class A:
         def __init__(self):
             self.seen = None
+            self.started = False
 
         async def long(self):
+            self.started = True
             try:
                 await asyncio.sleep(30)
             except asyncio.CancelledError:
@@ -204,9 +206,15 @@ def test_cancel_a_running_async_call(ray, backend):
         async def what(self):
             return self.seen
 
+        async def has_started(self):
+            return self.started
+
     a = A.remote()
     ref = a.long.remote()
-    ray.wait([ref], timeout=0.5)
+    for _ in range(600):  # until it runs (real Ray: the actor's worker takes seconds to start)
+        if ray.get(a.has_started.remote()):
+            break
+        time.sleep(0.05)
     ray.cancel(ref)
     with pytest.raises(ray.exceptions.TaskCancelledError):
         ray.get(ref, timeout=20)
@@ -223,13 +231,122 @@ def test_blocking_get_in_an_async_actor_warns_as_ray_does(ray, slow, backend, ca
             # The warning is logged in the actor's worker: catch it there (real Ray: another process).
             buf = io.StringIO()
             handler = logging.StreamHandler(buf)
-            root = logging.getLogger()
-            root.addHandler(handler)
+            loggers = [logging.getLogger(), logging.getLogger("ray")]  # (Ray's does not propagate)
+            for lg in loggers:
+                lg.addHandler(handler)
             try:
                 ray.get(slow.remote(0))
             finally:
-                root.removeHandler(handler)
+                for lg in loggers:
+                    lg.removeHandler(handler)
             return buf.getvalue()
 
     text = ray.get(A.remote().blocking.remote())
     assert "Using blocking ray.get inside async actor" in text
+
+
+def test_cancel_a_running_sync_actor_call_lets_it_finish(ray, backend):
+    """Ray does not interrupt a running sync actor call: it can poll is_canceled(); get says cancelled."""
+    @ray.remote(max_concurrency=2)
+    class A:
+        def __init__(self):
+            self.started, self.polls = False, None
+
+        def long(self):
+            self.started = True
+            for i in range(100):
+                time.sleep(0.1)
+                if ray.get_runtime_context().is_canceled():
+                    self.polls = i
+                    return "stopped"
+            return "ran to the end"
+
+        def has_started(self):
+            return self.started
+
+        def saw_cancel(self):
+            return self.polls is not None
+
+    a = A.remote()
+    ref = a.long.remote()
+    for _ in range(600):
+        if ray.get(a.has_started.remote()):
+            break
+        time.sleep(0.05)
+    ray.cancel(ref)
+    with pytest.raises(ray.exceptions.TaskCancelledError):
+        ray.get(ref, timeout=60)
+    assert ray.get(a.saw_cancel.remote())
+
+
+def test_is_canceled_is_for_workers_and_not_async_actors(ray):
+    with pytest.raises(RuntimeError, match="only available when the process is a worker"):
+        ray.get_runtime_context().is_canceled()
+
+    @ray.remote
+    class A:
+        async def check(self):
+            try:
+                ray.get_runtime_context().is_canceled()
+            except RuntimeError as e:
+                return str(e)
+
+    assert ray.get(A.remote().check.remote()) == "This method is not supported in an async actor."
+
+
+def test_a_method_is_called_even_if_an_attribute_shadows_its_name(ray):
+    @ray.remote
+    class A:
+        def __init__(self):
+            self.value = 1
+
+        def value(self):  # noqa: F811 (the point of the test)
+            return "method"
+
+    assert ray.get(A.remote().value.remote()) == "method"
+
+
+@pytest.mark.parametrize("kind", ["async", "threaded"])
+def test_concurrency_groups_limit_their_own_calls(ray, backend, kind):
+    """A group of 2 runs 2 of its calls at once, whatever the other groups do."""
+    if kind == "async":
+        @ray.remote(concurrency_groups={"io": 2, "compute": 4})
+        class A:
+            @ray.method(concurrency_group="io")
+            async def io(self):
+                await asyncio.sleep(0.5)
+                return 1
+
+            @ray.method(concurrency_group="compute")
+            async def compute(self):
+                await asyncio.sleep(0.5)
+                return 1
+
+            async def ready(self):
+                return 1
+    else:
+        @ray.remote(concurrency_groups={"io": 2, "compute": 4})
+        class A:
+            @ray.method(concurrency_group="io")
+            def io(self):
+                time.sleep(0.5)
+                return 1
+
+            @ray.method(concurrency_group="compute")
+            def compute(self):
+                time.sleep(0.5)
+                return 1
+
+            def ready(self):
+                return 1
+
+    a = A.remote()
+    ray.get(a.ready.remote())
+    t0 = time.perf_counter()
+    assert sum(ray.get([a.io.remote() for _ in range(4)] + [a.compute.remote() for _ in range(4)])) == 8
+    took = time.perf_counter() - t0
+    # io: 4 calls, 2 at a time (1.0 s); compute: 4 at once (0.5 s), beside them.
+    assert 1.0 <= took <= (1.05 if backend == "sim" else 3.5)
+    t0 = time.perf_counter()
+    ray.get([a.compute.options(concurrency_group="io").remote() for _ in range(4)])
+    assert 1.0 <= time.perf_counter() - t0 <= (1.05 if backend == "sim" else 3.5)

@@ -162,13 +162,18 @@ def test_a_big_object_on_another_node_is_fetched_as_the_long_way_does(monkeypatc
     assert fast[:2] == (True, 2)
 
 
-def test_the_driver_moving_on_forgets_the_list(sim_ray):
+def test_a_remembered_list_notes_only_its_own_objects(sim_ray):
+    """While the driver does other work, the list it last waited on takes in none of the other
+    results: what it holds stays bounded by its own length, and it still answers."""
     refs = [work.remote(i, 0, 0) for i in range(100)]
-    ray.wait(refs)
-    assert runtime().wait_list is not None
+    _, rest = ray.wait(refs)
+    remembered = runtime().wait_list
+    assert remembered is not None
     for i in range(10_050):
-        ray.get(work.remote(i, 0, 0))  # each result logs a change while the list is remembered
-    assert runtime().wait_list is None
+        ray.get(work.remote(i, 0, 0))
+    assert len(remembered.changed) <= len(rest)
+    ready, rest = ray.wait(rest, num_returns=len(rest))
+    assert len(ready) == 99 and rest == []
 
 
 def test_a_wait_loop_lets_go_of_what_it_picked(sim_ray):

@@ -73,8 +73,8 @@ def test_cancelling_the_running_call_lets_the_next_one_run(sim_ray):
     with pytest.raises(TaskCancelledError):
         ray.get(running)
     assert ray.get(queued) == "next"
-    assert ray.get(log.items.remote()) == ["next"]  # the actor's state survived
-    assert sim.now() < 10.0
+    # As in Ray, the running sync call was let finish (its get says cancelled); state survived.
+    assert ray.get(log.items.remote()) == ["slow", "next"]
 
 
 def test_killed_worker_restarts_and_queued_calls_run_on_fresh_state(sim_ray):
@@ -263,7 +263,7 @@ def test_a_cancelled_call_does_not_wake_the_next_call_early(sim_ray):
     first, second = log.add.remote("a", 10.0), log.add.remote("b", 100.0)
     sim.after(1.0, ray.cancel, first)
     assert ray.get(second) == "b"
-    assert sim.now() - t0 == 101.0
+    assert sim.now() - t0 == 110.0  # Ray lets the running sync call finish: 10 s, then 100 s
 
 
 def test_a_call_whose_argument_failed_does_not_block_the_next(sim_ray):

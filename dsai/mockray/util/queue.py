@@ -178,6 +178,9 @@ class _Waiter:
 class _QueueActor:
     """The actor behind a Queue: items in a deque, blocked callers in FIFO lines."""
 
+    # Ray's queue actor is an async one: ray.cancel of a blocked get/put interrupts it.
+    cancel_interrupts_running_calls = True
+
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
         self.items: deque = deque()
