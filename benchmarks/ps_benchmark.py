@@ -41,6 +41,13 @@ def sim_rows(rounds: int) -> list[dict]:
             best = min(best, time.perf_counter() - t)
         ray.shutdown()
         rows.append({"row": f"explorer callback ({mode}, 4 workers, 60 steps)", "wall_s": round(best, 3)})
+    best = float("inf")  # the bandwidth slider's far end: a run whose every message queues on a slow link
+    for _ in range(rounds):
+        t = time.perf_counter()
+        run_and_render("ssp", workers=4, shards=1, staleness=2, slowdown=4.0, bandwidth=10.0)
+        best = min(best, time.perf_counter() - t)
+    ray.shutdown()
+    rows.append({"row": "explorer callback (ssp, 4 workers, 60 steps, 10 Mbit/s links)", "wall_s": round(best, 3)})
     return rows
 
 
