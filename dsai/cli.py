@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check-history": ("dsai.check.cli", "check JSON Lines histories for linearizability"),
     "cap-run": ("dsai.cap.cli", "one seeded run of the replicated store"),
     "experiments": ("dsai.parallel.experiments", "measured parallelism experiments"),
+    "run": ("dsai.run", "run an unchanged `import ray` program on the simulator"),
 }
 
 

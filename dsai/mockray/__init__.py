@@ -13,6 +13,7 @@ from dsai.mockray.actor import ActorClass, ActorHandle, method
 from dsai.mockray.api import (available_resources, cancel, cluster_resources, get, get_actor,
                               get_gpu_ids, init, is_initialized, kill, nodes, put, remote, shutdown,
                               timeline, wait)
+from dsai.mockray.generator import DynamicObjectRefGenerator, ObjectRefGenerator
 from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.remote_function import RemoteFunction
 from dsai.mockray.runtime_context import get_runtime_context
@@ -22,7 +23,8 @@ __version__ = "2.60.0"  # the Ray version this simulator follows
 __all__ = [
     "init", "shutdown", "is_initialized", "remote", "method", "get", "wait", "put", "kill",
     "cancel", "get_actor", "available_resources", "cluster_resources", "nodes", "timeline",
-    "get_runtime_context", "get_gpu_ids", "ObjectRef", "ActorClass", "ActorHandle",
+    "get_runtime_context", "get_gpu_ids", "ObjectRef", "ObjectRefGenerator",
+    "DynamicObjectRefGenerator", "ActorClass", "ActorHandle",
     "RemoteFunction", "exceptions", "util", "cluster_utils", "actor",
 ]
 

@@ -16,6 +16,8 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor_state import ActorState
 from dsai.mockray.exceptions import ActorAlreadyExistsError
+from dsai.mockray.generator import default_num_returns, start
+from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.task import pack_args
 
 __all__ = ["ActorClass", "ActorHandle", "ActorMethod", "ActorState", "method"]
@@ -60,11 +62,15 @@ class ActorMethod:
             retry_exceptions = options.get("retry_exceptions", False)
         else:
             retries, retry_exceptions = actor.max_task_retries, False
-        task, returns = rt.new_task(name, None, blob, refs, self._num_returns, _NO_DEMAND, "actor_task",
+        n = self._num_returns
+        streaming = type(n) is str  # a generator method (generator.py)
+        task, returns = rt.new_task(name, None, blob, refs, 1 if streaming else n, _NO_DEMAND, "actor_task",
                                     retries, retry_exceptions, None, actor, method, None,
                                     actor.id_suffix)  # (positional: a faster call)
-        if options and "concurrency_group" in options:
-            actor.call_groups[task.seq] = options["concurrency_group"]
+        if options and options.get("concurrency_group"):
+            task.concurrency_group = options["concurrency_group"]
+        if streaming:
+            returns = start(rt, task, returns, n)
         actor.submit_call(task)
         return returns
 
@@ -129,7 +135,7 @@ def _method_table(cls: type) -> dict[str, int]:
         if name.startswith("__") and name != "__call__":
             continue
         if callable(member):
-            out[name] = getattr(member, "__ray_num_returns__", 1)
+            out[name] = default_num_returns(member, getattr(member, "__ray_num_returns__", None))
     return out
 
 
@@ -186,11 +192,19 @@ class ActorClass:
         # Ray: an actor needs 1 CPU to be placed but holds none while it lives,
         # unless it asks for CPUs explicitly.
         demand = dict(hold) if num_cpus is not None else {**hold, "CPU": hold.get("CPU", 0.0) + 1.0}
+        mode, spec = pg_options(o)
+        binding = None
+        if mode == EXPLICIT or (mode == CAPTURE and rt.placement is not None):
+            binding = bind(rt, spec, rt.caller()[1], hold, demand, self._cls.__name__)
+            if binding is not None:  # placed by, and holding, its bundle's resources
+                demand = binding.group.demand(binding.index, demand)
+                hold = binding.group.demand(binding.index, hold)
         blob, refs = pack_args(args, kwargs, f"{self._cls.__name__}.__init__")
         creation, _ = rt.new_task(f"{self._cls.__name__}.__init__", state.construct, blob, refs, 0, demand,
                                "actor_creation", 0, False, _strategy(o.get("scheduling_strategy")),
                                state)
         creation.hold = hold
+        creation.pg = binding
         state.start(creation)
         return handle
 
@@ -205,8 +219,10 @@ def _strategy(s: Any) -> Any:
         return "SPREAD"
     if hasattr(s, "node_id") and hasattr(s, "soft"):
         return s
-    raise ValueError(f"scheduling_strategy {s!r} is not simulated; use 'DEFAULT', 'SPREAD' or "
-                     "NodeAffinitySchedulingStrategy(node_id, soft)")
+    if hasattr(s, "placement_group_bundle_index"):
+        return None  # placed by its group's resources (placement_groups.bind)
+    raise ValueError(f"scheduling_strategy {s!r} is not simulated; use 'DEFAULT', 'SPREAD', "
+                     "NodeAffinitySchedulingStrategy(node_id, soft) or PlacementGroupSchedulingStrategy")
 
 
 def method(*args: Any, **kwargs: Any) -> Any:

@@ -111,9 +111,13 @@ class ActorLoop:
             fn = method_of(self.actor.instance, task.method)
             args, kwargs = rt.call_args(task)
             result = fn(*args, **kwargs)
-            if inspect.isawaitable(result):
-                result = await result
-            results, error = rt.pack_results(task, result), None
+            if task.stream is not None:  # a generator method: publish what it yields (generator.py)
+                results, error = await task.stream.run_async(result) if inspect.isasyncgen(result) \
+                    else task.stream.run(result), None
+            else:
+                if inspect.isawaitable(result):
+                    result = await result
+                results, error = rt.pack_results(task, result), None
         except (Killed, LoopKilled):
             self.loop.kill()
             raise LoopKilled() from None  # (asyncio would keep any other error in the task)

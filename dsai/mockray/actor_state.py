@@ -17,6 +17,7 @@ import inspect
 from collections import deque
 from typing import Any
 
+from dsai.mockray.concurrency_groups import ConcurrencyGroups
 from dsai.mockray.exceptions import ActorDiedError, RayTaskError
 from dsai.mockray.task import DONE_STATES, Task
 from dsai.mockray.worker_threads import stop_actor_threads
@@ -41,9 +42,14 @@ class ActorState:
         self.instance: Any = None
         self.mailbox: deque[Task] = deque()
         self.running: dict[int, Task] = {}
-        self.is_async = any(inspect.iscoroutinefunction(m) for _, m in inspect.getmembers(cls, inspect.isfunction))
+        self.is_async = any(inspect.iscoroutinefunction(m) or inspect.isasyncgenfunction(m)
+                            for _, m in inspect.getmembers(cls, inspect.isfunction))
         mc = options.get("max_concurrency")
         self.max_concurrency = mc if mc else (1000 if self.is_async else 1)
+        groups = options.get("concurrency_groups")
+        self.groups = ConcurrencyGroups(cls, groups, self.max_concurrency) if isinstance(groups, dict) and groups else None
+        if self.groups is not None:  # (the pump admits per group: concurrency_groups.py)
+            self.max_concurrency = self.groups.total
         self.max_restarts = options.get("max_restarts") or 0
         self.max_task_retries = options.get("max_task_retries") or 0
         self.num_restarts = 0
@@ -60,15 +66,6 @@ class ActorState:
         self.id_suffix = bytes.fromhex(actor_id[:24]) + bytes.fromhex(actor_id[24:32])  # of its calls' task ids
         self.method_names: dict[str, str] = {}  # method -> task name, "Class.method"
         self.aio: Any = None  # an async actor's event loop (actor_loop.py), made at its first call
-        # Concurrency groups (Ray: a pool, or for an async actor a loop slot, per group): name ->
-        # how many of its calls may run at once; a call's group comes from its method's
-        # @ray.method(concurrency_group=...) or the call's .options(...), else the default one.
-        groups = options.get("concurrency_groups") or {}
-        self.groups: dict[str, int] = dict(groups) if isinstance(groups, dict) else {}
-        self.method_groups = {name: fn.__ray_concurrency_group__
-                              for name, fn in inspect.getmembers(cls, inspect.isfunction)
-                              if getattr(fn, "__ray_concurrency_group__", None) is not None}
-        self.call_groups: dict[int, str] = {}  # call seq -> group, from .options(concurrency_group=...)
         self.warned: set[str] = set()  # blocking calls Ray's worker has warned about ("get", "wait")
 
     def event_loop(self) -> Any:
@@ -129,7 +126,6 @@ class ActorState:
         self.node = None
 
     def die(self, error: BaseException) -> None:
-        stop_actor_threads(self)
         self.state = DEAD
         self.death_error = error
         self.stop_event_loop()
@@ -141,6 +137,7 @@ class ActorState:
         self.mailbox.clear()
         if self.name is not None and self.rt.named_actors.get((self.namespace, self.name)) is self:
             del self.rt.named_actors[(self.namespace, self.name)]
+        stop_actor_threads(self)
 
     def crash(self, reason: str, allow_restart: bool) -> None:
         """The actor's worker died (killed, or its node failed)."""
@@ -222,18 +219,18 @@ class ActorState:
             self.rt.submit(task)  # waits for its arguments, then pumps
             return
         task.state = "ready"
-        if self.state is ALIVE and (len(self.running) < self.max_concurrency or self.groups):
+        if self.state is ALIVE and (len(self.running) < self.max_concurrency or self.groups is not None):
             self.pump()
 
     def pump(self) -> None:
         """Start calls from the head of the mailbox while there is room."""
         if self.state != ALIVE or self.server is not None or self.kill_pending:
             return  # (a serving worker takes its next call itself)
-        if self.groups:
-            self._pump_groups()
-            return
         start = self.rt.serve_start if self.max_concurrency == 1 and not self.is_async else self.rt.start
         mailbox = self.mailbox
+        if self.groups is not None:
+            self.groups.start_calls(self, start)
+            return
         while mailbox and len(self.running) < self.max_concurrency:
             task = mailbox[0]
             if task.done:
@@ -250,42 +247,6 @@ class ActorState:
                 self.rt.fetch_args(task, self.node, start)
             else:
                 start(task)
-
-    def group_of(self, task: Task) -> str:
-        return self.call_groups.get(task.seq) or self.method_groups.get(task.method) or ""
-
-    def _pump_groups(self) -> None:
-        """`pump` for an actor with concurrency groups: each group's calls start in order, up
-        to its own limit (the default group's is max_concurrency); a full group holds back
-        only its own calls."""
-        if self.call_groups:  # forget the groups of calls that are over
-            live = set(self.running) | {t.seq for t in self.mailbox}
-            self.call_groups = {seq: g for seq, g in self.call_groups.items() if seq in live}
-        running: dict[str, int] = {}
-        for t in self.running.values():
-            g = self.group_of(t)
-            running[g] = running.get(g, 0) + 1
-        held: set[str] = set()
-        for task in list(self.mailbox):
-            if task.done:
-                self.mailbox.remove(task)
-                continue
-            g = self.group_of(task)
-            if g in held:
-                continue
-            if task.state != "ready" or running.get(g, 0) >= self.groups.get(g, self.max_concurrency):
-                held.add(g)  # (in order within a group: the later ones wait behind it)
-                continue
-            self.mailbox.remove(task)
-            running[g] = running.get(g, 0) + 1
-            task.node = self.node
-            task.worker = self.worker
-            task.state = "fetching"
-            self.running[task.seq] = task
-            if task.arg_entries:
-                self.rt.fetch_args(task, self.node, self.rt.start)
-            else:
-                self.rt.start(task)
 
     def next_call(self) -> Task | None:
         """For the serving worker of a one-call-at-a-time actor: the next call,

@@ -18,18 +18,20 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor import ActorClass, ActorHandle
 from dsai.mockray.exceptions import ActorHandleNotFoundError
+from dsai.mockray.generator import ObjectRefGenerator
 from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.remote_function import RemoteFunction
 from dsai.mockray.runtime import Runtime
 from dsai.errors import SimulationError
 from dsai.mockray.object_ref import READY, value_of
 from dsai.mockray.object_store import INLINE_THRESHOLD
+from dsai.mockray.runtime_context import get_runtime_context
 from dsai.sim import clocks
 from dsai.sim.aio import SimEventLoop
-
-logger = logging.getLogger(__name__)
 from dsai.sim.network import NetworkConfig
 from dsai.sim.process import current_process
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["init", "shutdown", "is_initialized", "remote", "get", "wait", "put", "kill", "cancel",
            "get_actor", "available_resources", "cluster_resources", "nodes", "timeline",
@@ -179,6 +181,8 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
                 if not isinstance(r, ObjectRef):
                     raise TypeError(f"Attempting to call `get` on the value {r!r}, which is not an "
                                     "ray.ObjectRef.")
+    elif isinstance(object_refs, ObjectRefGenerator):
+        return object_refs  # as Ray 2.60 does (its refs come from iterating it)
     else:
         raise ValueError(f"Invalid type of object refs, {type(object_refs)}, is given. 'object_refs' "
                          "must either be an ObjectRef or a list of ObjectRefs. ")
@@ -252,7 +256,7 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
     if _get_running_loop() is not None:
         _warn_blocking_in_loop("wait")
     if type(object_refs) is not list:
-        if isinstance(object_refs, ObjectRef):
+        if isinstance(object_refs, (ObjectRef, ObjectRefGenerator)):
             raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, got a "
                             f"single ray.ObjectRef or ray.ObjectRefGenerator {object_refs}")
         if not isinstance(object_refs, list):
@@ -262,7 +266,22 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
         opts.check_wait_timeout(timeout)
     if len(object_refs) == 0:
         return [], []
+    if get_ident() != clocks.driver_thread() and current_process() is None:
+        _off_driver_wait_check(object_refs, num_returns)
     return (session._runtime or session.runtime()).wait(object_refs, num_returns, timeout, fetch_local)
+
+
+def _off_driver_wait_check(object_refs: list, num_returns: int) -> None:
+    """`ray.wait` from a thread that is not the driver's can only be answered from what is done
+    already (the cluster runs in the driver's thread): a clear error otherwise."""
+    rt = session.runtime()
+    done = sum(1 for r in object_refs if isinstance(r, ObjectRef) and rt.entry(r).done)
+    if done < num_returns:
+        raise SimulationError(
+            "ray.wait was called from a thread other than the driver's (the one that called ray.init) "
+            f"for {num_returns} object(s) of which {done} are done: the simulated cluster runs only in "
+            "the driver's thread. Call ray.wait in the driver's thread, or await the refs in the "
+            "driver's asyncio loop.")
 
 
 def put(value: Any, *, _owner: Any = None) -> ObjectRef:
@@ -300,6 +319,8 @@ def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
 def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True) -> None:
     """Cancel the task behind a ref: queued tasks never run; running ones get KeyboardInterrupt
     (force=True kills the worker). `get` on it then raises TaskCancelledError."""
+    if isinstance(object_ref, ObjectRefGenerator):
+        object_ref = object_ref._generator_ref  # cancels the generator task
     if not isinstance(object_ref, ObjectRef):
         raise TypeError("ray.cancel() only supported for object refs. For actors, try ray.kill(). "
                         f"Got: {type(object_ref)}.")
@@ -377,7 +398,7 @@ def get_gpu_ids() -> list[int]:
     task = proc.context if proc is not None else None
     if task is None:
         return []
-    n = int(task.hold.get("GPU", 0))
+    n = int(get_runtime_context().get_assigned_resources().get("GPU", 0))  # (also in a placement group)
     return list(range(n))
 
 

@@ -22,7 +22,7 @@ __all__ = [
     "AsyncioActorExit",
     "TaskUnschedulableError", "ActorUnschedulableError", "PendingCallsLimitExceeded",
     "ActorAlreadyExistsError", "ActorHandleNotFoundError", "LocalRayletDiedError",
-    "SimulationDeadlockError",
+    "SimulationDeadlockError", "TaskPlacementGroupRemoved", "ActorPlacementGroupRemoved",
 ]
 
 
@@ -288,6 +288,20 @@ class ActorUnschedulableError(RayError):
 
 class PendingCallsLimitExceeded(RayError):
     pass
+
+
+class TaskPlacementGroupRemoved(RayError):
+    """Raised when the corresponding placement group was removed."""
+
+    def __str__(self) -> str:
+        return "The placement group corresponding to this task has been removed."
+
+
+class ActorPlacementGroupRemoved(RayError):
+    """Raised when the corresponding placement group was removed."""
+
+    def __str__(self) -> str:
+        return "The placement group corresponding to this Actor has been removed."
 
 
 class ActorAlreadyExistsError(ValueError, RayError):

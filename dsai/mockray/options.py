@@ -136,9 +136,6 @@ ACTOR_DEFAULTS = {"num_cpus": None, "num_gpus": 0, "resources": None, "max_resta
 
 def _not_simulated(options: dict) -> None:
     # Accepted by Ray, not by the simulator: say so rather than ignore it.
-    if options.get("placement_group") not in (None, "default"):
-        raise NotImplementedError("placement groups are not simulated; place work with resources= "
-                                  "or NodeAffinitySchedulingStrategy instead")
     if options.get("runtime_env"):
         raise NotImplementedError("runtime_env is not simulated: simulated workers run in this "
                                   "process's environment; drop the option on the simulator")
@@ -153,9 +150,6 @@ def validate_task_options(options: dict, in_options: bool) -> None:
     if in_options and "max_calls" in options:
         raise ValueError("Setting 'max_calls' is not supported in '.options()'.")
     _not_simulated(options)
-    if options.get("num_returns") in ("dynamic", "streaming"):
-        raise NotImplementedError("generator tasks (num_returns='streaming') are not simulated yet; "
-                                  "return a list instead")
 
 
 def validate_actor_options(options: dict, in_options: bool) -> None:

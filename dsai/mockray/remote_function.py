@@ -13,6 +13,8 @@ from typing import Any, Callable
 from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor import _strategy
+from dsai.mockray.generator import default_num_returns, start
+from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.task import pack_args
 
 __all__ = ["RemoteFunction"]
@@ -42,11 +44,12 @@ class RemoteFunction:
         self._shape = (tuple(sorted(self._demand.items())), key)  # the scheduler's queue key
         # Options read on every call, resolved once.
         self._task_name = options.get("name") or self._name
-        n = options.get("num_returns")
-        self._num_returns = 1 if n is None else n
+        self._num_returns = default_num_returns(fn, options.get("num_returns"))
+        self._streaming = isinstance(self._num_returns, str)  # a generator task (generator.py)
         r = options.get("max_retries")
         self._max_retries = 3 if r is None else r
         self._retry_exceptions = options.get("retry_exceptions", False)
+        self._pg_mode, self._pg_spec = pg_options(options)  # placement groups (placement_groups.py)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Remote functions cannot be called directly. Instead of running "
@@ -66,9 +69,20 @@ class RemoteFunction:
             blob, refs = pack_args(args, kwargs, self._task_name)
         else:
             blob, refs = None, ()
-        task, returns = rt.new_task(self._task_name, self._function, blob, refs, self._num_returns,
-                                    self._demand, "task", self._max_retries, self._retry_exceptions,
-                                    self._strategy, None, None, self._shape)  # (positional: faster)
+        demand, shape, binding = self._demand, self._shape, None
+        mode = self._pg_mode
+        if mode == EXPLICIT or (mode == CAPTURE and rt.placement is not None):
+            binding = bind(rt, self._pg_spec, rt.caller()[1], demand, demand, self._name)
+            if binding is not None:  # it asks for its bundle's resources instead
+                demand, shape = binding.group.demand(binding.index, demand), None
+        task, returns = rt.new_task(self._task_name, self._function, blob, refs,
+                                    1 if self._streaming else self._num_returns,
+                                    demand, "task", self._max_retries, self._retry_exceptions,
+                                    self._strategy, None, None, shape)  # (positional: faster)
+        if binding is not None:
+            task.pg = binding
+        if self._streaming:
+            returns = start(rt, task, returns, self._num_returns)
         rt.submit(task)
         return returns
 

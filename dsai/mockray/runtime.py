@@ -71,6 +71,7 @@ class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Stalls, Fa
         self.driver_task_id = (0).to_bytes(8, "big") + b"\xff" * 12 + JOB_ID
         self.blocked: dict[Process, Any] = {}  # processes in get/wait, for deadlock reports
         self.wait_list: Any = None  # the driver's last `ray.wait` list (wait_list.WaitList)
+        self.placement: Any = None  # placement_groups.PlacementGroups, made by the first group
         self.sim.hooks["kill_worker"] = self.kill_worker
         self.sim.hooks["resolve_node"] = self._resolve_node
         self.sim.hooks["thread_of"] = thread_of  # which thread a task or call runs on (worker_threads.py)

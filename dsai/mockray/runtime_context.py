@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dsai.mockray import session
+from dsai.mockray.placement_binding import current_binding
 from dsai.sim.process import current_process
 
 __all__ = ["RuntimeContext", "get_runtime_context"]
@@ -68,15 +69,21 @@ class RuntimeContext:
 
     def get_assigned_resources(self) -> dict[str, float]:
         task = self._task()
-        return dict(task.hold) if task is not None else {}
+        if task is None:
+            return {}
+        if task.pg is None:
+            return dict(task.hold)
+        # In a placement group it holds its bundle's resources (CPU_group_0_<id>, ...); Ray
+        # reports them by the names the task asked for.
+        return {k[:k.rindex("_group_")]: v for k, v in task.hold.items() if not k.startswith("bundle_group_")}
 
     def get_accelerator_ids(self) -> dict[str, list[str]]:
-        task = self._task()
-        n = int(task.hold.get("GPU", 0)) if task is not None else 0
+        n = int(self.get_assigned_resources().get("GPU", 0))
         return {"GPU": [str(i) for i in range(n)]}
 
-    def get_placement_group_id(self) -> None:
-        return None
+    def get_placement_group_id(self) -> str | None:
+        b = current_binding(self._task())
+        return b.group.id if b is not None else None
 
     @property
     def namespace(self) -> str:

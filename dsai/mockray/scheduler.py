@@ -181,6 +181,8 @@ class Scheduler:
 
     def infeasible(self, task: "Task") -> bool:
         """True if no live node could ever run `task`, even when idle."""
+        if task.pg is not None:
+            return False  # its group may be (re)created later; Ray keeps it waiting
         strategy = task.strategy
         if strategy is not None and not isinstance(strategy, str) and not strategy.soft:
             ns = self.by_node_id(strategy.node_id)

@@ -68,6 +68,8 @@ class Stalls:
                 if held:
                     lines.append(f"    actor {actor.class_name} {actor.id} holds {held} on "
                                  f"{actor.node.name} for as long as it lives (ray.kill frees them)")
+        if self.placement is not None:
+            lines.extend("  - " + line for line in self.placement.explain())
         if len(lines) == 1:
             lines.append("  - nothing is running or queued: the objects' tasks were never submitted, "
                          "or they wait on objects that failed to be created")

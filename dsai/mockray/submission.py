@@ -189,6 +189,8 @@ class Submission:
         started, instead of getting a process of its own."""
         if not ns.node.alive:
             return None
+        if self.placement is not None and self.placement.pending:  # groups waiting for resources go first
+            self.placement.place_pending()
         inline = None
         take_for = self.sched.take_for
         while True:

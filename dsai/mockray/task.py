@@ -76,6 +76,8 @@ class Task:
                  "released_cpu", "__dict__")
 
     deps_pending = 0
+    pg = None  # its placement group binding (placement_groups.Binding), if it runs in one
+    stream = None  # a generator task's stream of yielded objects (generator.Stream)
 
     def __init__(self, rt: Any, seq: int, task_id: bytes, name: str, fn: Callable[..., Any] | None,
                  args_blob: Serialized | None, arg_refs: "list[ObjectRef] | tuple", num_returns: int,

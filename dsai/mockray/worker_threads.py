@@ -5,7 +5,8 @@ worker share its thread (and its `threading.local` values). An actor's
 `__init__` runs on its worker's main thread, and so do its calls when it runs
 one at a time; a threaded actor (`max_concurrency` > 1) runs each call on one
 of `max_concurrency` pool threads, so concurrent calls have their own
-`threading.get_ident()` and `threading.local()` values; an async actor runs
+`threading.get_ident()` and `threading.local()` values (each concurrency
+group has a pool of its own); an async actor runs
 every call on its one event-loop thread. The simulation asks `thread_of` when
 simulated work first reads its thread (dsai.sim.threads), so tasks that never
 do cost nothing. When an actor's worker dies, the threads its code started
@@ -14,16 +15,13 @@ die with it (`stop_actor_threads`).
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
+from dsai.mockray.concurrency_groups import DEFAULT_GROUP
 from dsai.sim.process import Process
 from dsai.sim.threads import Thread, kill_threads, thread_for
 
 __all__ = ["thread_of", "stop_actor_threads"]
-
-# A threaded actor's pool: which process (call) holds each of its threads now.
-_pools: "weakref.WeakKeyDictionary[Any, list[Process | None]]" = weakref.WeakKeyDictionary()
 
 
 def _main(sim: Any, actor: Any) -> Thread:
@@ -45,14 +43,50 @@ def thread_of(proc: Process) -> Thread | None:
         return main
     if actor.is_async:  # every coroutine runs on the actor's event loop, on one thread
         return thread_for(sim, ("actor loop", actor.id, actor.num_restarts), "AsyncIO Thread: default", main)
-    pool = _pools.get(actor)
-    if pool is None or len(pool) != actor.max_concurrency:
-        pool = _pools[actor] = [None] * actor.max_concurrency
-    for i, holder in enumerate(pool):  # the first thread no running call holds
-        if holder is None or holder.done or holder.context is None:
-            pool[i] = proc
-            return thread_for(sim, ("actor pool", actor.id, actor.num_restarts, i), f"Thread-{i + 1}", main)
-    return main  # (more running calls than threads: cannot happen, the mailbox admits max_concurrency)
+    groups = actor.groups
+    group = groups.group_of(task) if groups is not None else DEFAULT_GROUP
+    pool = _pool(actor, group)
+    slot = pool.slot.get(task.seq)
+    if slot is None or pool.holders[slot] is not task:
+        # Threads are handed out when a call first asks, but to every running call of the
+        # group at once, in submission order: calls that ran side by side never share one.
+        for call in sorted(actor.running.values(), key=lambda t: t.seq):
+            if call.seq not in pool.slot and (groups is None or groups.group_of(call) == group):
+                pool.take(actor, call)
+        slot = pool.slot.get(task.seq)
+        if slot is None:  # (not among the running calls: cannot happen)
+            return main
+    name = f"Thread-{slot + 1}" if group == DEFAULT_GROUP else f"{group}-{slot + 1}"
+    return thread_for(sim, ("actor pool", actor.id, actor.num_restarts, group, slot), name, main)
+
+
+class _Pool:
+    """One concurrency group's threads: which call holds each."""
+
+    __slots__ = ("holders", "slot", "restarts")
+
+    def __init__(self, size: int, restarts: int) -> None:
+        self.holders: list[Any] = [None] * size
+        self.slot: dict[int, int] = {}  # call seq -> its thread's index
+        self.restarts = restarts
+
+    def take(self, actor: Any, call: Any) -> None:
+        for i, holder in enumerate(self.holders):  # the first thread no running call holds
+            if holder is None or actor.running.get(holder.seq) is not holder:
+                if holder is not None:
+                    self.slot.pop(holder.seq, None)
+                self.holders[i] = call
+                self.slot[call.seq] = i
+                return
+
+
+def _pool(actor: Any, group: str) -> _Pool:
+    pools = actor.__dict__.setdefault("thread_pools", {})  # (kept on the actor: they go when it goes)
+    pool = pools.get(group)
+    if pool is None or pool.restarts != actor.num_restarts:
+        size = actor.groups.limits[group] if actor.groups is not None else actor.max_concurrency
+        pool = pools[group] = _Pool(size, actor.num_restarts)
+    return pool
 
 
 def stop_actor_threads(actor: Any) -> None:

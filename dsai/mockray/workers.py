@@ -138,6 +138,8 @@ class Workers:
             values = [deserialize(e.value) for e in task.arg_entries]
             args, kwargs = unpack_args(task.args_blob, values)
             result = fn(*args, **kwargs)
+        if task.stream is not None:  # a generator task: publish what it yields (generator.py)
+            return task.stream.run(result)
         return self.pack_results(task, result)
 
     def call_args(self, task: Task) -> tuple[tuple, dict]:

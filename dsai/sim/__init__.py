@@ -15,12 +15,11 @@ from dsai.sim.network import Message, Network, NetworkConfig, Transfer
 from dsai.sim.node import Node
 from dsai.sim.process import Process, current_process
 from dsai.sim.simulation import Simulation, current, now
+from dsai.sim import aio as _aio
 from dsai.sim.threads import install as _install_threads
 
-_install_threads()  # threading and queue wait in virtual time inside simulated work (threads.py)
-from dsai.sim import aio as _aio
-
 _aio.install()  # asyncio.run inside simulated work runs on virtual time
+_install_threads()  # threading and queue wait in virtual time inside simulated work (threads.py)
 
 __all__ = [
     "Simulation", "current", "now", "at", "after", "compute",

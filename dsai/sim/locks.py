@@ -198,18 +198,22 @@ def waits(sim: Any) -> dict[Process, str]:
 def _what_waits() -> str:
     """The outermost standard-library call the waiter is in ('Queue.get', 'Thread.join')
     and the user's line that called it: read off the stack, only when a wait suspends."""
-    f = sys._getframe(2)
-    api = None
+    f = sys._getframe(2)  # (Lock.acquire, which called _wait, which called this)
+    api = "Lock.acquire"
     while f is not None:
-        mod = f.f_globals.get("__name__", "")
-        if mod not in _INTERNAL:
-            break
-        code = f.f_code
+        mod, name = f.f_globals.get("__name__", ""), f.f_code.co_name
         owner = f.f_locals.get("self")
-        api = f"{type(owner).__name__}.{code.co_name}" if owner is not None else code.co_name
+        if name == "run" and isinstance(owner, threading.Thread):
+            return api  # the thread's target itself waits
+        if mod not in _INTERNAL or owner is None:
+            break  # the user's code, or a library's own loop
+        api = f"{type(owner).__name__.replace('_Py', '')}.{name}"
         f = f.f_back
-    where = f" at {f.f_code.co_filename}:{f.f_lineno}" if f is not None else ""
-    return f"{api or 'Lock.acquire'}{where}"
+    if f is None:
+        return api
+    if mod in _INTERNAL:  # e.g. an idle ThreadPoolExecutor worker (concurrent.futures.thread._worker)
+        return f"{api} in {mod}.{name}"
+    return f"{api} at {f.f_code.co_filename}:{f.f_lineno}"
 
 
 def describe_waits(sim: Any) -> list[str]:

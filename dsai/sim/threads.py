@@ -28,10 +28,11 @@ import weakref
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from greenlet import getcurrent
+from greenlet import GreenletExit, getcurrent
 
+from dsai.sim import simulation
 from dsai.sim.locks import Condition, Lock, RLock, monotonic
-from dsai.sim.process import Killed, Process, current_process
+from dsai.sim.process import Process, current_process
 
 __all__ = ["Thread", "Timer", "local", "get_ident", "current_thread", "main_thread", "thread_for",
            "kill_threads", "install"]
@@ -53,13 +54,11 @@ class _Threads:
         self.started: list["Thread"] = []  # threads started in simulated work, while they run
 
 
-_state: "weakref.WeakKeyDictionary[Any, _Threads]" = weakref.WeakKeyDictionary()
-
-
 def _threads(sim: Any) -> _Threads:
-    st = _state.get(sim)
+    # Kept on the simulation (its threads point back to it): they go when it goes.
+    st = getattr(sim, "thread_state", None)
     if st is None:
-        st = _state[sim] = _Threads()
+        st = sim.thread_state = _Threads()
     return st
 
 
@@ -97,13 +96,14 @@ class Thread(_RealThread):
         self._ident = self._native_id = _IDENT_BASE + next(st.count) * 0x1000
         self._sim_done = threading.Event()
         self._started.set()
-        st.started.append(self)
-        if proc.node is not None and st.started and not getattr(proc.node, "_threads_watched", False):
-            proc.node._threads_watched = True
-            proc.node.on_death(lambda node, sim=sim: kill_threads(sim, lambda t: t._sim_proc.node is node))
         ctx = proc.context
         self._sim_proc = sim.spawn(_run_thread, self, name=f"thread {self.name!r}", node=proc.node,
                                    context=_ThreadContext(ctx) if ctx is not None else None)
+        st.started.append(self)
+        node = proc.node
+        if node is not None and not getattr(node, "_threads_watched", False):  # its threads die with it
+            node._threads_watched = True
+            node.on_death(lambda node, sim=sim: kill_threads(sim, lambda t: t._sim_proc.node is node))
 
     def is_alive(self) -> bool:
         if self._sim is None:
@@ -124,9 +124,8 @@ class Thread(_RealThread):
             return
         # The driver (e.g. concurrent.futures at exit) joins a simulated thread:
         # run its simulation until the thread ends, if that simulation still runs.
-        from dsai.sim.simulation import _current
         sim = self._sim
-        if sim is _current and not sim.loop.running:
+        if sim is simulation._current and not sim.loop.running:
             deadline = None if timeout is None else sim.now() + timeout
             sim.run_until(lambda: self._is_stopped, deadline)
 
@@ -152,17 +151,21 @@ def _run_thread(thread: Thread) -> None:
     runner.sim_thread = (thread._sim_proc, None, thread)
     try:
         thread.run()
-    except (Killed, SystemExit):
+    except (GreenletExit, SystemExit):  # killed with its worker or node (Killed), or collected
         pass
     except BaseException:
         thread._invoke_excepthook(thread)
     finally:
         runner.sim_thread = None
-        thread._is_stopped = True
-        st = _threads(thread._sim)
-        if thread in st.started:
-            st.started.remove(thread)
-        thread._sim_done.set()
+        _ended(thread)
+
+
+def _ended(thread: Thread) -> None:
+    thread._is_stopped = True
+    st = _threads(thread._sim)
+    if thread in st.started:
+        st.started.remove(thread)
+    thread._sim_done.set()  # (wakes its joiners)
 
 
 class Timer(Thread):
@@ -189,12 +192,14 @@ class Timer(Thread):
 
 def kill_threads(sim: Any, which: Callable[[Thread], bool]) -> None:
     """End the running simulated threads of `sim` that `which` picks (their worker or node died)."""
-    st = _state.get(sim)
+    st = getattr(sim, "thread_state", None)
     if st is None:
         return
     for t in [t for t in st.started if which(t)]:
-        if t._sim_proc is not None and not t._sim_proc.done:
+        if not t._sim_proc.done:
             sim.kill(t._sim_proc)
+        if not t._is_stopped:  # killed before it ever ran
+            _ended(t)
 
 
 # -- which thread is running -----------------------------------------------------------

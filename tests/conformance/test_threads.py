@@ -246,3 +246,44 @@ def test_thread_pool_executor_inside_a_task(ray, backend, now):
     t0 = now()
     assert ray.get(fan_out.remote(8)) == [i * i for i in range(8)]
     assert _close(backend, now() - t0, 2.0)  # 8 one-second calls on 4 threads
+
+
+def test_concurrency_groups_of_a_threaded_actor(ray, backend, now):
+    @ray.remote(concurrency_groups={"io": 2, "compute": 1})
+    class Grouped:
+        def __init__(self):
+            self.running = {"io": 0, "compute": 0, "default": 0}
+            self.most = {"io": 0, "compute": 0, "default": 0}
+
+        def _run(self, group, seconds):
+            self.running[group] += 1
+            self.most[group] = max(self.most[group], self.running[group])
+            time.sleep(seconds)
+            self.running[group] -= 1
+            return threading.get_ident()
+
+        @ray.method(concurrency_group="io")
+        def fetch(self):
+            return self._run("io", 0.5)
+
+        @ray.method(concurrency_group="compute")
+        def crunch(self):
+            return self._run("compute", 0.5)
+
+        def plain(self):
+            return self._run("default", 0.5)
+
+        def most_(self):
+            return self.most
+
+    g = Grouped.remote()
+    ray.get(g.most_.remote())
+    t0 = now()
+    refs = [g.fetch.remote() for _ in range(4)] + [g.crunch.remote() for _ in range(2)]
+    refs += [g.plain.remote(), g.plain.options(concurrency_group="io").remote()]
+    idents = ray.get(refs)
+    # io: 5 calls, 2 at a time (1.5 s); compute: 2, one at a time (1.0 s); default: 1 (0.5 s)
+    assert _close(backend, now() - t0, 1.5)
+    assert ray.get(g.most_.remote()) == {"io": 2, "compute": 1, "default": 1}
+    assert len(set(idents[:4])) == 2  # the io group's two threads
+    ray.kill(g)

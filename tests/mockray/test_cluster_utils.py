@@ -10,8 +10,7 @@ import dsai.sim as sim
 from dsai.mockray.cluster_utils import Cluster, ClusterNode, lookup
 from dsai.mockray.exceptions import ActorDiedError, NodeDiedError
 from dsai.mockray.util.scheduling_strategies import (NodeAffinitySchedulingStrategy,
-                                                     NodeLabelSchedulingStrategy,
-                                                     PlacementGroupSchedulingStrategy)
+                                                     NodeLabelSchedulingStrategy)
 
 
 @pytest.fixture
@@ -260,8 +259,6 @@ def test_node_affinity_strategy_validates_like_ray():
 
 
 def test_unsimulated_strategies_say_so():
-    with pytest.raises(NotImplementedError, match="placement groups"):
-        PlacementGroupSchedulingStrategy(None)
     with pytest.raises(NotImplementedError, match="no labels"):
         NodeLabelSchedulingStrategy({"zone": None})
 

@@ -104,8 +104,6 @@ def test_unsimulated_options_say_so(cluster):
 
     with pytest.raises(NotImplementedError, match="runtime_env"):
         ray.remote(runtime_env={"env_vars": {"A": "1"}})(f)
-    with pytest.raises(NotImplementedError, match="placement groups"):
-        ray.remote(f).options(placement_group=object())
     with pytest.raises(NotImplementedError, match="bind"):
         ray.remote(f).bind()
 

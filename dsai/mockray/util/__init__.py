@@ -13,12 +13,23 @@ from typing import Any, Iterable, Iterator
 
 from dsai.mockray import api
 from dsai.mockray import session
+from dsai.mockray.util import placement_group as _pg_module
 from dsai.mockray.util import queue, scheduling_strategies
 from dsai.mockray.util.actor_pool import ActorPool
 from dsai.sim.process import current_process
 
 __all__ = ["ActorPool", "queue", "scheduling_strategies", "get_node_ip_address",
-           "list_named_actors", "as_completed", "map_unordered"]
+           "list_named_actors", "as_completed", "map_unordered", "placement_group",
+           "placement_group_table", "remove_placement_group", "get_placement_group",
+           "get_current_placement_group"]
+
+# Ray exports the functions under `ray.util` while `ray.util.placement_group` stays importable
+# as a module (`from ray.util.placement_group import placement_group` finds the module first).
+placement_group = _pg_module.placement_group
+placement_group_table = _pg_module.placement_group_table
+remove_placement_group = _pg_module.remove_placement_group
+get_placement_group = _pg_module.get_placement_group
+get_current_placement_group = _pg_module.get_current_placement_group
 
 _HEAD_IP = "10.0.0.1"  # the address the simulator gives a cluster's head node
 

@@ -3,9 +3,10 @@
 `NodeAffinitySchedulingStrategy(node_id, soft)` pins a task or actor to one
 node: with `soft=False` it waits for that node (and fails if the node is
 gone), with `soft=True` it runs elsewhere when the node is gone or can never
-fit it. The simulator's scheduler reads `.node_id` and `.soft`. Placement
-groups and label selectors are not simulated: their strategies exist so that
-imports work, and raise NotImplementedError when constructed.
+fit it. The simulator's scheduler reads `.node_id` and `.soft`.
+`PlacementGroupSchedulingStrategy` puts work in a placement group's bundle
+(util/placement_group.py). Label selectors are not simulated: their strategy
+exists so that imports work, and raises NotImplementedError when constructed.
 """
 
 from __future__ import annotations
@@ -64,14 +65,20 @@ class NodeAffinitySchedulingStrategy:
 
 
 class PlacementGroupSchedulingStrategy:
-    """Not simulated: placement groups (gang-reserved bundles of resources) do not exist here."""
+    """Run a task or actor in a placement group: in bundle `placement_group_bundle_index`
+    (-1: any bundle); with `placement_group_capture_child_tasks`, the tasks and actors it
+    starts run in the group too (placement_groups.py reserves and places)."""
 
     def __init__(self, placement_group: Any, placement_group_bundle_index: int = -1,
                  placement_group_capture_child_tasks: bool | None = None) -> None:
-        raise NotImplementedError(
-            "PlacementGroupSchedulingStrategy is not simulated by dsai.mockray (placement groups "
-            "are not). Use scheduling_strategy='SPREAD' or NodeAffinitySchedulingStrategy(node_id, "
-            "soft), or run with the real Ray backend (DSAI_BACKEND=ray).")
+        self.placement_group = placement_group
+        self.placement_group_bundle_index = placement_group_bundle_index
+        self.placement_group_capture_child_tasks = placement_group_capture_child_tasks
+
+    def __repr__(self) -> str:
+        return (f"PlacementGroupSchedulingStrategy({self.placement_group!r}, "
+                f"placement_group_bundle_index={self.placement_group_bundle_index}, "
+                f"placement_group_capture_child_tasks={self.placement_group_capture_child_tasks})")
 
 
 class NodeLabelSchedulingStrategy:
