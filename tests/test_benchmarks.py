@@ -33,7 +33,8 @@ def test_ps_benchmark_prints_its_rows():
                          capture_output=True, text=True, check=True, timeout=300).stdout
     rows = json.loads(out)["rows"]
     assert rows[0]["row"].startswith("sync PS, 4 workers") and rows[0]["test_accuracy"] >= 0.95
-    assert [r["row"].split(" (")[1].split(",")[0] for r in rows[1:]] == ["sync", "ssp", "async"]
+    assert [r["row"].split(" (")[1].split(",")[0] for r in rows[1:]] == ["sync", "ssp", "async", "ssp"]
+    assert "10 Mbit/s" in rows[-1]["row"]  # the bandwidth slider's far end
 
 
 def test_allreduce_benchmark_times_a_correct_ring():

@@ -8,7 +8,8 @@ lesson's (their callbacks are plain functions).
 is the data-parallelism lesson's widget.
 `plot_traffic(runs)` draws measured all-reduce traffic as bars per node.
 `amdahl_widget()` measures Amdahl's law on simulated clusters (lesson 01).
-`straggler_widget()` races get-all against a ray.wait loop (lesson 02).
+`straggler_widget()` races get-all against a ray.wait loop (lesson 02);
+`event_loop_widget()` times blocking vs awaiting calls on async and threaded actors (lesson 02).
 `tasks_widget()` shows n tasks on c CPUs in ceil(n/c) waves (lesson 00).
 `plot_pipeline(run)` draws a measured pipeline schedule, `plot_memory(bars)` memory per device;
 `model_parallel_explorer()` is the model-parallelism lesson's widget.
@@ -17,6 +18,7 @@ is the data-parallelism lesson's widget.
 from dsai.viz.amdahl import amdahl_speedup, amdahl_widget, plot_amdahl
 from dsai.viz.cap_widget import cap_explorer, compare_modes, run_and_render
 from dsai.viz.faults import attempt_counts, timeline_figure
+from dsai.viz.event_loop import event_loop_widget
 from dsai.viz.futures import max_in_flight, straggler_widget
 from dsai.viz.gantt import plot_timeline
 from dsai.viz.memory_plot import measured_bars, plot_memory, zero_bars
@@ -37,5 +39,5 @@ __all__ = [
     "render_memory", "render_schedule", "plot_pipeline", "fault_explorer", "fault_run",
     "plot_fault_run", "plot_learning_curves", "plot_staleness", "ps_explorer",
     "pacelc_latencies", "plot_latencies", "plot_quorum_grid", "quorum_grid", "plot_spacetime",
-    "plot_traffic", "traffic_bars", "tasks_widget",
+    "plot_traffic", "traffic_bars", "tasks_widget", "event_loop_widget",
 ]

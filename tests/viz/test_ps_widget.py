@@ -74,3 +74,36 @@ def test_explorer_widget_redraws():
     assert box.controls["staleness"].disabled
     assert box.figure is not first
     assert "async, 2 workers" in box.children[1].children[1].value
+
+
+def test_bandwidth_slider_changes_the_measured_virtual_time():
+    """The explorer's default run on 10 Mbit/s links must take visibly longer than on 10 Gbit/s:
+    a slider wired to nothing (or to a network that charges nothing) fails here."""
+    fast = explore(bandwidth=10_000.0)
+    slow = explore(bandwidth=10.0)
+    assert slow.seconds > 1.5 * fast.seconds, (slow.seconds, fast.seconds)
+    assert slow.config == fast.config  # only the network changed
+
+
+def test_bandwidth_must_be_positive():
+    with pytest.raises(ps.PSConfigError, match="bandwidth must be a positive number of Mbit/s"):
+        explore(bandwidth=0)
+
+
+def test_explorer_bandwidth_control_redraws_with_a_slower_run():
+    pytest.importorskip("ipywidgets")
+    from dsai.viz import ps_explorer
+
+    box = ps_explorer()
+    before = dict_rows(box)
+    box.controls["bandwidth"].value = 10.0
+    after = dict_rows(box)
+    assert float(after["virtual time"].split()[0]) > float(before["virtual time"].split()[0])
+    assert "10 Mbit/s" in box.figure.axes[0].get_title()
+
+
+def dict_rows(box):
+    """The explorer's table, as {name: value}."""
+    import re
+
+    return dict(re.findall(r"<tr><td>(.*?)</td><td><b>(.*?)</b></td></tr>", box.children[1].children[1].value))
