@@ -49,9 +49,7 @@ PROGRAMS = [
     Program("actor-pool.py", stdout="[2, 4, 6, 8]\n"),
     Program("actor-queue.py", why="consumers print only if they run before the driver exits (a race on Ray)"),
     Program("actor-sync.py", lines=("ready...", "set..", "go!", "go!", "go!", "go!")),
-    Program("actor_restart.py", stdout="".join(f"{i}\n" for i in list(range(1, 11)) * 5) + "FAILURE\n" * 10,
-            sim_xfail="#17 item 1: os._exit(0) in an actor method ends the whole program (status 0) "
-                      "instead of killing the actor's worker, so the restarts never happen"),
+    Program("actor_restart.py", stdout="".join(f"{i}\n" for i in list(range(1, 11)) * 5) + "FAILURE\n" * 10),
     Program("anti_pattern_global_variables.py", stdout="",
             sim_xfail="#17 item 5: the actor reads module globals when it runs (7), not as pickled "
                       "when the class was exported (6)"),
@@ -73,9 +71,7 @@ PROGRAMS = [
                                             "<class '__main__.MyFinalException'>",
                                             "a *final* user exception")),
     Program("tasks.py", stdout="Object reference was cancelled.\n"),
-    Program("tasks_fault_tolerance.py", contains=("FAILED AS EXPECTED",),
-            sim_xfail="#17 item 1: os._exit(0) in a task ends the whole program (status 0) instead "
-                      "of crashing one worker (WorkerCrashedError after retries)"),
+    Program("tasks_fault_tolerance.py", contains=("FAILED AS EXPECTED",)),
     Program("tasks_multiple_returns.py", stdout=""),
 ]
 # In the corpus directory but not run here: monte_carlo_pi.py computes for minutes
