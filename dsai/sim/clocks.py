@@ -97,6 +97,14 @@ def virtual_elapsed() -> float:
     return _base + (s.loop.clock.time if s is not None else 0.0)
 
 
+def _proc() -> Any:
+    """The simulated process running now, or None (the driver, another thread)."""
+    try:
+        return getattr(getcurrent(), "proc", None)
+    except RuntimeError:  # a greenlet being finalized (a gc callback reads the clock): not simulated work
+        return None
+
+
 def _offset() -> float:
     """What the calling driver thread's clocks add to the real ones (0 on other threads)."""
     if threading.get_ident() != _driver:
@@ -110,49 +118,49 @@ def _offset() -> float:
 # simulation's clock directly.
 
 def _time() -> float:
-    proc = getattr(getcurrent(), "proc", None)
+    proc = _proc()
     if proc is not None:
         return EPOCH + proc.sim.loop.clock.time
     return real_time() + _offset()
 
 
 def _time_ns() -> int:
-    proc = getattr(getcurrent(), "proc", None)
+    proc = _proc()
     if proc is not None:
         return int(EPOCH * 1e9) + round(proc.sim.loop.clock.time * 1e9)
     return real_time_ns() + round(_offset() * 1e9)
 
 
 def _monotonic() -> float:
-    proc = getattr(getcurrent(), "proc", None)
+    proc = _proc()
     if proc is not None:
         return proc.sim.loop.clock.time
     return real_monotonic() + _offset()
 
 
 def _monotonic_ns() -> int:
-    proc = getattr(getcurrent(), "proc", None)
+    proc = _proc()
     if proc is not None:
         return round(proc.sim.loop.clock.time * 1e9)
     return real_monotonic_ns() + round(_offset() * 1e9)
 
 
 def _perf_counter() -> float:
-    proc = getattr(getcurrent(), "proc", None)
+    proc = _proc()
     if proc is not None:
         return proc.sim.loop.clock.time
     return real_perf_counter() + _offset()
 
 
 def _perf_counter_ns() -> int:
-    proc = getattr(getcurrent(), "proc", None)
+    proc = _proc()
     if proc is not None:
         return round(proc.sim.loop.clock.time * 1e9)
     return real_perf_counter_ns() + round(_offset() * 1e9)
 
 
 def _sleep(seconds: float) -> None:
-    proc = getattr(getcurrent(), "proc", None)
+    proc = _proc()
     if proc is not None:
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
