@@ -33,6 +33,25 @@ _RealRLock = threading._RLock  # the pure-Python RLock: owner by get_ident(), bl
 _real_monotonic = time.monotonic
 
 
+# Jupyter's kernel waits inside simulated work too: a task's print flushes ipykernel's
+# output stream, which waits (Event.wait, 10 s timeout) for the kernel's IO thread, a real
+# thread that never runs in virtual time. Waits made for these packages stay real.
+_INFRASTRUCTURE = ("ipykernel", "IPython", "jupyter", "tornado", "zmq", "traitlets", "comm",
+                   "ipywidgets", "debugpy", "nbclient")
+_PRIMITIVES = ("threading", "queue", "dsai.sim")
+
+
+def _infrastructure_waits() -> bool:
+    """Whether the first caller outside threading/queue/this package is Jupyter's machinery."""
+    f = sys._getframe(2)
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if not mod.startswith(_PRIMITIVES):
+            return mod.startswith(_INFRASTRUCTURE)
+        f = f.f_back
+    return False
+
+
 def monotonic() -> float:
     """`threading` and `queue` compute their deadlines with this: virtual seconds
     inside simulated work (so a timeout runs out in virtual time), real ones outside."""
@@ -88,6 +107,8 @@ class Lock:
             raise ValueError("timeout value must be a non-negative number")
         if timeout == 0:
             return False
+        if _infrastructure_waits():  # (a real thread will release it, in real time)
+            return self._lock.acquire(True, timeout)
         return self._wait(proc, None if timeout == -1 else timeout)
 
     def _wait(self, proc: Process, timeout: float | None) -> bool:

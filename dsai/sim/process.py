@@ -110,7 +110,10 @@ def throw_into(proc: Process, exc: BaseException) -> None:
 
 
 def current_process() -> Process | None:
-    return getattr(greenlet.getcurrent(), "proc", None)
+    try:
+        return getattr(greenlet.getcurrent(), "proc", None)
+    except RuntimeError:  # a greenlet being finalized (a gc callback runs then): not simulated work
+        return None
 
 
 def suspend(reason: Any) -> Any:
