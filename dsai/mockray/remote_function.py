@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from dsai.mockray import options as opts
 from dsai.mockray import session
-from dsai.mockray.actor import _strategy
+from dsai.mockray.actor import _OptionsWrapper, _strategy
 from dsai.mockray import runtime_env
 from dsai.mockray.generator import default_num_returns, start
 from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
@@ -97,20 +97,7 @@ class RemoteFunction:
         return f"RemoteFunction({self.__module__}.{self._name})"
 
 
-class FuncWrapper:
-    """What `.options()` returns, as in Ray: it offers `.remote()` and `.bind()` only, so a
-    second `.options()` is an AttributeError (pass all the options in one call)."""
+class FuncWrapper(_OptionsWrapper):
+    """`RemoteFunction.options(...)` (Ray's name for it): `.remote()` and `.bind()` only."""
 
-    __slots__ = ("_target",)
-
-    def __init__(self, target: Any) -> None:
-        self._target = target
-
-    def remote(self, *args: Any, **kwargs: Any) -> Any:
-        return self._target.remote(*args, **kwargs)
-
-    def bind(self, *args: Any, **kwargs: Any) -> Any:
-        return self._target.bind(*args, **kwargs)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self._target!r})"
+    __slots__ = ()

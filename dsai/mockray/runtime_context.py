@@ -36,16 +36,6 @@ class RuntimeContext:
         proc = current_process()
         return proc.context if proc is not None else None
 
-    def is_canceled(self) -> bool:
-        """Has `ray.cancel` been called on the task running this code? (Ray: tasks and sync actors.)"""
-        task = self._task()
-        if task is None:
-            raise RuntimeError("This method is only available when the process is a worker. "
-                               "Current mode: 0")
-        if task.actor is not None and task.actor.is_async:
-            raise RuntimeError("This method is not supported in an async actor.")
-        return bool(task.cancel_requested)
-
     def get_job_id(self) -> str:
         return "01000000"
 
