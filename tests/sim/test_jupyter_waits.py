@@ -14,13 +14,23 @@ exec(  # noqa: S102
     "    return evt.wait(10)\n", {**_STUB, "threading": threading}, _STUB)
 
 
+_EVENTS = []  # the events the stub waits on, for the driver's real thread to set
+
+
+def _hand_out(evt):
+    # A module function is pickled by reference: it reaches this very list (the task is
+    # pickled by value, with copies of what it reads, as in Ray).
+    _EVENTS.append(evt)
+
+
 def test_a_wait_made_for_jupyter_inside_a_task_is_real_and_takes_no_virtual_time():
-    timer_made_outside = []
+    timer_made_outside = _EVENTS
+    timer_made_outside.clear()
 
     @ray.remote
     def task():
         t0 = sim.now()
-        ok = _STUB["flush"](lambda evt: timer_made_outside.append(evt))
+        ok = _STUB["flush"](_hand_out)
         return ok, sim.now() - t0
 
     ray.init(num_cpus=1, seed=0)

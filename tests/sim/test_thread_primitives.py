@@ -14,6 +14,21 @@ from dsai.sim import Simulation, kill_node
 from dsai.sim.locks import describe_waits
 
 MODULE_LOCK = threading.Lock()  # made at import, outside any simulation
+
+
+def _hold_module_lock(s):
+    # A module function is pickled by reference, so every task reaches this one lock (a task
+    # that read MODULE_LOCK itself would be pickled with it, which fails, as in Ray).
+    with MODULE_LOCK:
+        threading.Thread(target=time.sleep, args=(s,)).start()  # a simulated thread
+        time.sleep(s)
+
+
+_STARTED = []
+
+
+def _keep(t):
+    _STARTED.append(t)  # (by reference, like _hold_module_lock: the test reads it)
 MODULE_LOCAL = threading.local()
 
 
@@ -392,13 +407,14 @@ def test_killing_an_actor_ends_the_threads_it_started(cluster):
 
 
 def test_driver_join_of_a_simulated_thread_runs_the_simulation(cluster):
-    started = []
+    started = _STARTED
+    started.clear()
 
     @ray.remote
     def start():
         t = threading.Thread(target=time.sleep, args=(2,))
         t.start()
-        started.append(t)  # (the simulator shares the driver's memory: the test reads it)
+        _keep(t)  # (the simulator shares the driver's memory: the test reads it)
 
     ray.get(start.remote())
     t = started[0]
@@ -428,9 +444,7 @@ def test_a_thread_switches_only_where_it_waits():
 def test_module_level_lock_is_shared_by_tasks_and_threads_are_not_enumerated(cluster):
     @ray.remote
     def hold(s):
-        with MODULE_LOCK:  # one object for every task (on Ray: one per worker process)
-            threading.Thread(target=time.sleep, args=(s,)).start()  # a simulated thread
-            time.sleep(s)
+        _hold_module_lock(s)  # one lock for every task (on Ray: one per worker process)
         return True
 
     start = dsai.sim.now()
