@@ -16,7 +16,6 @@ import time
 
 import pytest
 
-from conftest import BACKEND
 
 
 @pytest.fixture
@@ -108,10 +107,10 @@ _SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_force_cancelled_handlers_never_run_even_at_exit(ray, tmp_path):
+def test_force_cancelled_handlers_never_run_even_at_exit(ray, tmp_path, backend):
     # A fresh interpreter (the simulator's or Ray's driver) that exits after the kill:
     # neither the garbage collector nor the interpreter's exit runs the task's finally.
-    env = dict(os.environ, DSAI_BACKEND=BACKEND)
+    env = dict(os.environ, DSAI_BACKEND=backend)
     out = subprocess.run([sys.executable, "-c", _SCRIPT, str(tmp_path / "started")],
                          capture_output=True, text=True, timeout=300, env=env)
     text = out.stdout + out.stderr
