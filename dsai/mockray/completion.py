@@ -129,6 +129,12 @@ class Completion:
     def task_failed(self, task: Task, error: BaseException, proc: Process | None) -> None:
         """A task's code raised: retry it if allowed, else store the error."""
         if task.cancel_requested and isinstance(error, (KeyboardInterrupt, TaskCancelledError)):
+            if isinstance(error, KeyboardInterrupt) and task.kind == "task":
+                # Interrupted in its own code: Ray 2.60 reports it as the task's error,
+                # RayTaskError(TaskCancelledError) with the line the interrupt reached.
+                cancelled = TaskCancelledError(task.task_id_hex).with_traceback(error.__traceback__)
+                self.fail(task, self.task_error(task, cancelled, proc), cancelled=True)
+                return
             self.fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)
             return
         if isinstance(error, Exception) and task.retryable(error):

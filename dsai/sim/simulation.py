@@ -37,6 +37,8 @@ class Simulation:
         self._runners: list = []  # idle greenlets, reused by processes
         self._made: list = []  # every runner made, so close() can end them
         self._resuming = 0  # > 0 while a process runs or its exit callback does
+        # Interrupts a sleeping process receives when its sleep ends (dsai.sim.interrupts).
+        self.deferred_interrupts: dict[Process, BaseException] = {}
 
     # -- time -----------------------------------------------------------------
     def now(self) -> float:
@@ -130,6 +132,10 @@ class Simulation:
             seconds *= proc.node.slowdown
         self.loop.call_at(self.loop.clock.time + seconds, self.resume, proc, None)
         suspend(("sleep", seconds))
+        if self.deferred_interrupts:
+            exc = self.deferred_interrupts.pop(proc, None)
+            if exc is not None:
+                raise exc
 
     def kill(self, proc: Process) -> None:
         """End a process now, wherever it is blocked (its worker died)."""
