@@ -115,6 +115,8 @@ class _LoopBell:
     """A bell for `Outside.serve` in the driver's asyncio loop: sleeping is the loop's real
     select (so I/O and call_soon_threadsafe wake it), ringing writes to its self-pipe."""
 
+    patient = False  # (Outside.serve: stop waiting for other threads when the loop has work)
+
     def __init__(self, pump: _LoopPump) -> None:
         self.pump = pump
         self.events: list = []

@@ -38,6 +38,7 @@ from typing import Any, Callable
 from dsai.mockray import session
 from dsai.mockray.blocking import _Waiter
 from dsai.mockray.exceptions import SimulationDeadlockError
+from dsai.mockray.object_ref import PENDING
 from dsai.sim import clocks, locks
 from dsai.sim.process import current_process
 
@@ -177,16 +178,32 @@ class Outside:
             req.lock.release()
         self.open.clear()
 
-    def _quiesce(self, bell: Any) -> None:
-        """Wait (for real) until no thread that takes part is running, up to PATIENCE without change."""
+    def _quiesce(self, bell: Any, until: Callable[[], bool] | None = None) -> None:
+        """Wait (for real) until no thread that takes part is running (or `until()`). A thread
+        that runs PATIENCE real seconds without waiting is no longer waited for (until its next
+        request): it computes, or waits in something the simulation does not see."""
         waited, seen = 0.0, self.changed
-        while self.running and waited < PATIENCE:
+        while self.running:
+            if until is not None and until():
+                return
+            if waited >= PATIENCE:
+                with self.mutex:
+                    for t in self.running:
+                        t._dsai_takes_part = False
+                    self.running.clear()
+                return
             bell.sleep(_POLL)
             if self.changed != seen:
                 waited, seen = 0.0, self.changed
             else:
                 waited += _POLL
-            self.running = {t for t in self.running if t.is_alive()}
+            with self.mutex:
+                self.running = {t for t in self.running if t.is_alive() and not getattr(t, "_dsai_ended", False)}
+
+    def _stuck(self) -> bool:
+        """The cluster is idle, yet objects someone subscribed to (a future's done-callback)
+        are pending: nothing can settle them any more."""
+        return any(e.state is PENDING and e.callbacks is not None for e in self.rt.objects.values())
 
     def serve(self, until: Callable[[], bool], timeout: float | None, bell: Any, own: bool) -> bool:
         """The driver's thread waits until `until()` (True) or for `timeout` seconds (False),
@@ -198,10 +215,14 @@ class Outside:
         clock = loop.now if own else _driver_clock
         end = None if timeout is None else clock() + timeout
         self.bells.append(bell)
+        patient = getattr(bell, "patient", True)  # (an asyncio loop's bell must keep its I/O going)
+        stuck_checked = False
         try:
             while True:
                 self._answer()
-                self._quiesce(bell)
+                self._quiesce(bell, None if patient else until)
+                if self.running:  # (not patient: the loop has work)
+                    return until()
                 self._take_up()
                 if self.answered:
                     continue
@@ -226,11 +247,18 @@ class Outside:
                     if own:
                         raise SimulationDeadlockError(msg)
                     continue
+                if left is None and not stuck_checked:
+                    # A wait without timeout for what a done-callback would set, while nothing
+                    # can run any more: say so rather than hang (Ray would hang).
+                    stuck_checked = True
+                    if self._stuck() and not rt._resolve_stall():
+                        raise SimulationDeadlockError(rt.explain_stall())
+                    continue
                 bell.sleep(_POLL if left is None else min(left, _POLL))  # a notify, a post or a thread's end
         finally:
             self.bells.remove(bell)
             self._answer()
-            self._quiesce(bell)
+            self._quiesce(bell, None if patient else until)
 
 
 def _driver_clock() -> float:
@@ -345,4 +373,5 @@ class _Hooks:
 
 
 def install() -> None:
-    locks.outside = _Hooks()
+    hooks = locks.outside = _Hooks()
+    clocks.outside_sleep = hooks.quiescent  # (another thread's real sleep: the cluster may run)

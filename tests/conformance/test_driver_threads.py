@@ -165,6 +165,19 @@ def test_done_callback_sets_an_event_the_driver_waits_on(ray, slow, now):
     _took(now, t0, 1.0)
 
 
+@pytest.mark.sim_only(reason="real Ray would wait forever")
+def test_a_driver_event_wait_for_a_future_that_can_never_settle_raises(ray):
+    @ray.remote
+    class Stuck:
+        def forever(self):
+            threading.Event().wait()  # nobody will set it
+
+    done = threading.Event()
+    Stuck.remote().forever.remote().future().add_done_callback(lambda fut: done.set())
+    with pytest.raises(ray.exceptions.SimulationDeadlockError, match="Stuck.forever"):
+        done.wait()
+
+
 def test_done_callbacks_feed_a_queue_the_driver_reads(ray, slow):
     q = queue.Queue()
     for s in (2, 0.5, 1):
