@@ -372,6 +372,17 @@ class _Hooks:
             out.set_running(thread, False)
 
 
+def _driver_sleep(sim: Any, seconds: float) -> bool:
+    """The driver's `time.sleep(s)` runs the cluster `s` virtual seconds: serving other threads too."""
+    rt = session.runtime_or_none()
+    out = rt.outside if rt is not None and rt.sim is sim else None
+    if out is None or not out.busy():
+        return False
+    out.serve(lambda: False, seconds, locks.Bell(), True)
+    return True
+
+
 def install() -> None:
     hooks = locks.outside = _Hooks()
     clocks.outside_sleep = hooks.quiescent  # (another thread's real sleep: the cluster may run)
+    clocks.driver_sleep = _driver_sleep

@@ -15,13 +15,14 @@ machine's speed).
 
 import asyncio
 import concurrent.futures as cf
+import os
 import queue
 import threading
 import time
 
 import pytest
 
-from conftest import BACKEND
+BACKEND = "ray" if os.environ.get("DSAI_BACKEND", "").strip().lower() == "ray" else "sim"
 
 
 @pytest.fixture
@@ -271,3 +272,18 @@ def test_to_thread_in_an_async_actor_runs_beside_the_loop(ray, now):
     else:
         assert 0.95 <= took < 30
     ray.kill(a)
+
+
+def test_the_driver_sleeps_while_a_thread_gets(ray, slow, now):
+    out = []
+    t = threading.Thread(target=lambda: out.append((ray.get(slow.remote(1)), now())))
+    t0 = now()
+    t.start()
+    while not out:
+        time.sleep(0.25)
+    t.join()
+    value, at = out[0]
+    assert value == 1
+    if BACKEND == "sim":  # the thread's get returned as its task ended, not at the next sleep's end
+        assert at - t0 == pytest.approx(1.0, abs=1e-9)
+        assert now() - t0 == pytest.approx(1.0, abs=1e-9)  # (the sleep that covered 1.0 ended there)
