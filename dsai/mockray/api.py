@@ -124,6 +124,7 @@ def shutdown(_exiting_interpreter: bool = False) -> None:
     rt = session.runtime_or_none()
     if rt is None:
         return
+    driver_threads.close(rt)  # (other threads waiting in get/wait hear of it)
     rt.close()
     session.connect(None)
 

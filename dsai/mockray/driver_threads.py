@@ -37,7 +37,7 @@ from typing import Any, Callable
 
 from dsai.mockray import session
 from dsai.mockray.blocking import _Waiter
-from dsai.mockray.exceptions import SimulationDeadlockError
+from dsai.mockray.exceptions import RaySystemError, SimulationDeadlockError
 from dsai.mockray.object_ref import PENDING
 from dsai.sim import clocks, locks
 from dsai.sim.process import current_process
@@ -382,7 +382,45 @@ def _driver_sleep(sim: Any, seconds: float) -> bool:
     return True
 
 
+def close(rt: Any) -> None:
+    """`ray.shutdown()`: the requests of other threads that still wait fail, and their threads go on."""
+    out = rt.outside
+    if out is None:
+        return
+    with out.mutex:
+        waiting = list({id(r): r for r in out.posted + out.open + out.answered}.values())
+        out.posted = []
+        out.open, out.answered = [], []
+    for req in waiting:
+        if req.waiter is not None:
+            req.waiter.close()
+        req.error = RaySystemError("ray.shutdown() was called while this thread waited in ray.get or "
+                                   "ray.wait: the cluster it waited on is gone")
+        req.lock.release()
+    out.running.clear()
+
+
+def _at_exit() -> None:
+    """The interpreter exits and is about to wait for its non-daemon threads: serve the ones
+    that take part until they end (they may be waiting on the cluster)."""
+    rt = session.runtime_or_none()
+    out = rt.outside if rt is not None else None
+    if out is None or rt.sim.loop.running or threading.get_ident() != clocks.driver_thread():
+        return
+
+    def others() -> list:
+        return [t for t in threading.enumerate() if getattr(t, "_dsai_takes_part", False)
+                and not t.daemon and not getattr(t, "_dsai_ended", False) and t is not threading.current_thread()]
+
+    try:
+        out.serve(lambda: not others(), None, locks.Bell(), False)
+    except SimulationDeadlockError:
+        pass  # (its requests were failed with it: the threads end)
+
+
 def install() -> None:
+    if locks.outside is None:
+        threading._register_atexit(_at_exit)
     hooks = locks.outside = _Hooks()
     clocks.outside_sleep = hooks.quiescent  # (another thread's real sleep: the cluster may run)
     clocks.driver_sleep = _driver_sleep

@@ -66,3 +66,49 @@ def test_a_driver_that_uses_no_threads_keeps_the_one_fast_path():
     assert ev.wait()
     assert runtime().outside is None  # no request, no thread started: nothing else to serve
     ray.shutdown()
+
+
+def test_shutdown_fails_what_other_threads_wait_for():
+    from dsai.mockray.exceptions import RaySystemError
+
+    ray.shutdown()
+    ray.init(num_cpus=2)
+
+    @ray.remote
+    def slow(s):
+        time.sleep(s)
+        return s
+
+    ref = slow.remote(10)
+    errors = []
+
+    def get():
+        try:
+            ray.get(ref)
+        except RaySystemError as e:
+            errors.append(str(e))
+
+    t = threading.Thread(target=get)
+    t.start()
+    ray.get(slow.remote(1))  # (the thread's request is taken up meanwhile)
+    ray.shutdown()
+    t.join()
+    assert errors and "ray.shutdown()" in errors[0]
+
+
+def test_a_thread_that_waits_at_interpreter_exit_is_served():
+    import subprocess
+    import sys
+
+    code = ("import threading, time\n"
+            "from dsai import ray\n"
+            "ray.init(num_cpus=2)\n"
+            "@ray.remote\n"
+            "def slow(s):\n"
+            "    time.sleep(s)\n"
+            "    return s\n"
+            "threading.Thread(target=lambda: print('thread got', ray.get(slow.remote(2)))).start()\n"
+            "print('main done')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["main done", "thread got 2"]
