@@ -19,8 +19,11 @@ import asyncio
 import inspect
 from typing import Any
 
+from greenlet import getcurrent
+
 from dsai.mockray.exceptions import TaskCancelledError
 from dsai.mockray.task import Task
+from dsai.mockray.worker_threads import loop_thread
 from dsai.mockray.workers import method_of
 from dsai.sim.aio import LoopKilled, SimEventLoop
 from dsai.sim.process import Killed, current_process
@@ -85,6 +88,8 @@ class ActorLoop:
 
     def _serve(self) -> None:
         loop = self.loop
+        # Every call runs on the loop's thread (worker_threads.py), whichever call is current.
+        getcurrent().sim_thread = (self.proc, None, loop_thread(self.rt.sim, self.actor))
         try:
             loop.run_forever()
         except LoopKilled:

@@ -288,8 +288,11 @@ class _RefFuture(concurrent.futures.Future):
 
     def _drive(self, timeout: float | None) -> None:
         if not self.done() and not driver_async.on_driver_thread():
-            # Another thread: wait as a Future does, while the driver's thread runs the cluster.
-            concurrent.futures.wait([self], timeout)
+            # Another thread: its wait is a request the driver's thread serves (driver_threads.py).
+            if timeout is not None:
+                options.check_wait_timeout(timeout)
+            from dsai.mockray import api  # (api.py imports this module)
+            api.wait([self._ref], timeout=timeout, fetch_local=False)
             return
         if not self.done():
             if timeout is not None:

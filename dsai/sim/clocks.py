@@ -72,6 +72,8 @@ _real_datetime = _dt.datetime
 _sim: Any = None  # the connected simulation, whose clock the driver's includes
 _base = 0.0  # virtual seconds run by earlier connected simulations
 _driver = threading.main_thread().ident  # the thread that connected it
+outside_sleep: Any = None  # called (True/False) around another thread's real sleep (mockray/driver_threads.py)
+driver_sleep: Any = None  # driver_sleep(sim, s): the driver's sleep, if it serves other threads (True)
 
 
 def activate(sim: Any) -> None:
@@ -174,9 +176,17 @@ def _sleep(seconds: float) -> None:
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
         # The driver sleeps: the cluster runs meanwhile, in virtual time.
-        s.loop.run(s.loop.clock.time + seconds)
+        if driver_sleep is None or not driver_sleep(s, seconds):  # (serving other threads' requests)
+            s.loop.run(s.loop.clock.time + seconds)
         return
-    real_sleep(seconds)
+    hook = outside_sleep  # another thread of the driver sleeps: the cluster may run meanwhile
+    if hook is None or threading.get_ident() == _driver:
+        return real_sleep(seconds)
+    hook(True)
+    try:
+        real_sleep(seconds)
+    finally:
+        hook(False)
 
 
 # The driver thread also runs Jupyter's kernel, whose own pauses (ipykernel sleeps 0.5 ms
