@@ -165,11 +165,11 @@ class Simulation:
                     self.kill(runner.proc)
                 except Exception:  # a process that answers its kill with an error still ends
                     pass
-        made, self._made, self._runners = self._made, [], []
-        for runner in made:
-            if not runner.dead and runner.proc is None:
-                runner.parent = getcurrent()
-                runner.switch(None)
+        # Only idle runners are ended: a hard-killed stack (hard_kill.py) must never run again.
+        idle, self._made, self._runners = self._runners, [], []
+        for runner in idle:
+            runner.parent = getcurrent()
+            runner.switch(None)
 
     # -- running --------------------------------------------------------------------
     def run(self, until: float | None = None) -> None:

@@ -6,6 +6,8 @@ import threading
 import time
 import weakref
 
+import pytest
+
 import dsai.mockray as ray
 import dsai.sim as sim
 
@@ -60,3 +62,24 @@ def test_a_session_with_blocked_work_is_freed():
     ref = _session_ref(run)
     gc.collect()
     assert ref() is None
+
+
+def test_shutdown_does_not_resume_a_force_cancelled_task(capsys):
+    ray.init(num_cpus=1)
+    try:
+        @ray.remote
+        def f():
+            try:
+                time.sleep(10)
+            finally:
+                print("finally ran")
+
+        ref = f.remote()
+        time.sleep(1)
+        ray.cancel(ref, force=True)
+        with pytest.raises(ray.exceptions.TaskCancelledError):
+            ray.get(ref)  # the kill has landed: the task's stack is kept, never resumed
+    finally:
+        ray.shutdown()
+    gc.collect()
+    assert "finally ran" not in capsys.readouterr().out
