@@ -14,30 +14,23 @@ exec(  # noqa: S102
     "    return evt.wait(10)\n", {**_STUB, "threading": threading}, _STUB)
 
 
-_EVENTS = []  # the events the stub waits on, for the driver's real thread to set
+_MADE_OUTSIDE: list = []  # the event the task's flush waits on, for the driver's real thread to set
 
 
-def _hand_out(evt):
-    # A module function is pickled by reference: it reaches this very list (the task is
-    # pickled by value, with copies of what it reads, as in Ray).
-    _EVENTS.append(evt)
+def _task():
+    # (a module-level function is pickled by reference, so it reads this module's list)
+    t0 = sim.now()
+    ok = _STUB["flush"](_MADE_OUTSIDE.append)
+    return ok, sim.now() - t0
 
 
 def test_a_wait_made_for_jupyter_inside_a_task_is_real_and_takes_no_virtual_time():
-    timer_made_outside = _EVENTS
-    timer_made_outside.clear()
-
-    @ray.remote
-    def task():
-        t0 = sim.now()
-        ok = _STUB["flush"](_hand_out)
-        return ok, sim.now() - t0
-
+    _MADE_OUTSIDE.clear()
     ray.init(num_cpus=1, seed=0)
     try:
-        ref = task.remote()
+        ref = ray.remote(_task).remote()
         # The task blocks in its real wait until the driver's real thread sets the event.
-        threading.Timer(0.05, lambda: timer_made_outside and timer_made_outside[0].set()).start()
+        threading.Timer(0.05, lambda: _MADE_OUTSIDE and _MADE_OUTSIDE[0].set()).start()
         assert ray.get(ref) == (True, 0.0)
     finally:
         ray.shutdown()
