@@ -33,7 +33,7 @@ import weakref
 from typing import Any
 
 import cloudpickle
-from cloudpickle import cloudpickle as _cp
+from cloudpickle import cloudpickle as _cp  # (3.x: its class reducers, used below, live here)
 
 from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.serialization import TROUBLESHOOTING, SerializationError
