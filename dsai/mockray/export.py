@@ -35,15 +35,14 @@ from typing import Any
 import cloudpickle
 from cloudpickle import cloudpickle as _cp  # (3.x: its class reducers, used below, live here)
 
-from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.serialization import TROUBLESHOOTING, SerializationError
 
 __all__ = ["Export", "export_copy", "shared_by_identity"]
 
 
-# Types passed by identity (see the module doc). Ray's handle types add themselves with
-# `shared_by_identity` (importing them here would make an import cycle: they export).
-_SHARED: list[type] = [types.ModuleType, types.CodeType, type, ObjectRef]
+# Types passed by identity (see the module doc). Ray's handle types (ObjectRef, ActorHandle,
+# ...) add themselves with `shared_by_identity`: importing them here would make import cycles.
+_SHARED: list[type] = [types.ModuleType, types.CodeType, type]
 
 
 def shared_by_identity(cls: type) -> type:

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from dsai.mockray import driver_async, options, serialization, session
 from dsai.mockray.exceptions import RayTaskError
+from dsai.mockray.export import shared_by_identity
 from dsai.mockray.livelock import trips_of
 from dsai.mockray.serialization import Serialized, deserialize
 from dsai.sim.aio import SimEventLoop
@@ -162,6 +163,7 @@ def value_of(entry: ObjectEntry) -> Any:
     return deserialize(entry.value)
 
 
+@shared_by_identity
 class ObjectRef:
     """A reference to a value in the cluster's object store."""
 
