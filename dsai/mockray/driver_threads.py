@@ -160,10 +160,13 @@ class Outside:
             if req.timer is not None:
                 req.timer.cancel()
             req.waiter.close()
+            self.rt.outside = None  # (answering may run this instant's events: the plain way, not again here)
             try:
                 req.result = req.answer()
             except BaseException as e:  # (its thread raises it)
                 req.error = e
+            finally:
+                self.rt.outside = self
             self.set_running(req.thread, True)
             req.lock.release()
 
@@ -229,8 +232,8 @@ class Outside:
                 if until():
                     return True
                 left = None if end is None else end - clock()
-                if left is not None and left <= 0:
-                    return False
+                if left is not None and (left < 0 or (left == 0 and not own)):
+                    return False  # (the driver's own get with timeout 0 still runs this instant's events)
                 vdeadline = None if left is None else loop.now() + left
                 nxt = loop.next_time()
                 if nxt is not None and (vdeadline is None or nxt <= vdeadline):
@@ -293,11 +296,11 @@ def post_wait(rt: Any, refs: list, num_returns: int, timeout: float | None, fetc
 
 # -- the hooks the threading primitives call (locks.outside) -----------------------------------
 
-_LIBRARIES = ("threading", "queue", "concurrent.futures", "dsai.sim", "dsai.mockray")
+_LIBRARIES = ("threading", "queue", "concurrent.futures", "asyncio", "dsai.sim", "dsai.mockray")
 
 
 def _user_waits() -> bool:
-    """Whether the first caller outside threading/queue/concurrent.futures/dsai is user code
+    """Whether the first caller outside threading/queue/concurrent.futures/asyncio/dsai is user code
     (not Jupyter's machinery, whose waits stay real)."""
     f = sys._getframe(2)
     while f is not None:

@@ -229,6 +229,20 @@ def test_an_async_actor_runs_on_its_event_loop_thread(ray):
     ray.kill(a)
 
 
+def test_a_one_call_at_a_time_actor_runs_on_its_main_thread(ray):
+    @ray.remote
+    class Sync:
+        def __init__(self):
+            self.born = threading.current_thread().name
+
+        def where(self):
+            return self.born, threading.current_thread().name, threading.active_count()
+
+    a = Sync.remote()
+    assert ray.get(a.where.remote()) == ("MainThread", "MainThread", 2)
+    ray.kill(a)
+
+
 def test_a_threaded_actors_calls_run_on_dummy_threads(ray):
     @ray.remote(max_concurrency=2)
     class Threaded:
