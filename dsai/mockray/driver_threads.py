@@ -35,7 +35,7 @@ import sys
 import threading
 from typing import Any, Callable
 
-from dsai.mockray import session
+from dsai.mockray import driver_async, session
 from dsai.mockray.blocking import _Waiter
 from dsai.mockray.exceptions import RaySystemError, SimulationDeadlockError
 from dsai.mockray.object_ref import PENDING
@@ -287,8 +287,13 @@ def post_get(rt: Any, refs: list, timeout: float | None) -> list:
 def post_wait(rt: Any, refs: list, num_returns: int, timeout: float | None, fetch_local: bool) -> tuple:
     """`ray.wait(refs)` from another thread of the driver."""
     entries = [r._entry or rt.entry(r) for r in refs]
-    if len(set(entries)) != len(entries) or not 0 < num_returns <= len(entries):
-        return rt.wait(refs, num_returns, 0, fetch_local)  # (its error, at once)
+    if len(set(entries)) != len(entries):  # (Ray's errors, as Blocking.wait raises them)
+        raise ValueError("Wait requires a list of unique ray_waitables.")
+    if num_returns <= 0:
+        raise ValueError("Invalid number of objects to return %d." % num_returns)
+    if num_returns > len(entries):
+        raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
+                         "to ray.wait.")
     req = _Request(entries, num_returns, fetch_local, False, timeout,
                    lambda: rt.wait(list(refs), num_returns, 0, fetch_local))
     return outside(rt).post(req)
@@ -363,8 +368,7 @@ class _Hooks:
         thread._dsai_takes_part = True
         out = outside(rt)
         out.set_running(thread, True)
-        from dsai.mockray import driver_async  # (the driver's asyncio loop hears of its requests)
-        loop = driver_async.driver_loop()
+        loop = driver_async.driver_loop()  # (the driver's asyncio loop hears of its requests)
         if loop is not None:
             driver_async.pump_for(loop, out)
 
@@ -427,3 +431,4 @@ def install() -> None:
     hooks = locks.outside = _Hooks()
     clocks.outside_sleep = hooks.quiescent  # (another thread's real sleep: the cluster may run)
     clocks.driver_sleep = _driver_sleep
+    driver_async.wait_from_thread = post_wait
