@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from dsai import dropin
+from dsai.mockray import exit_drain
 
 __all__ = ["main", "run_script"]
 
@@ -77,7 +78,8 @@ def run_script(script: str, args: list[str] | None = None, **defaults: Any) -> i
 
     `defaults` are `ray.init` keywords for what the script leaves out (see
     `dsai.dropin.install`). The simulated cluster is shut down at the end, as
-    Ray shuts down at interpreter exit.
+    Ray shuts down at interpreter exit, after the same short grace for work the
+    script submitted and never waited for (dsai.mockray.exit_drain).
     """
     path = Path(script)
     if not path.is_file():
@@ -103,6 +105,8 @@ def run_script(script: str, args: list[str] | None = None, **defaults: Any) -> i
             except BaseException as e:  # noqa: BLE001 - an uncaught exception of the script
                 _print_traceback(e, str(path))
                 return 1
+            finally:
+                exit_drain.at_exit()  # as at interpreter exit: submitted work still runs a little
         return 0
     finally:
         sys.argv = saved_argv

@@ -15,7 +15,7 @@ from threading import get_ident
 from typing import Any, Sequence
 
 from dsai.mockray import options as opts
-from dsai.mockray import driver_threads, runtime_env, session
+from dsai.mockray import driver_threads, exit_drain, runtime_env, session
 from dsai.mockray.actor import ActorClass, ActorHandle
 from dsai.mockray.exceptions import ActorHandleNotFoundError
 from dsai.mockray.generator import ObjectRefGenerator
@@ -46,6 +46,9 @@ _RAY_INIT_KWARGS = {
     "_temp_dir", "_node_ip_address", "_memory", "_enable_object_reconstruction",
     "_redis_password", "_plasma_directory", "_metrics_export_port", "_tracing_startup_hook",
 }
+
+
+exit_drain.register()  # (submitted work still runs when the driver's interpreter exits)
 
 
 class RayContext(dict):

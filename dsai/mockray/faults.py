@@ -20,7 +20,9 @@ from dsai.mockray.exceptions import NodeDiedError, RayError, TaskCancelledError,
 from dsai.mockray.object_ref import LOST, READY, ObjectRef
 from dsai.mockray.object_store import INLINE_THRESHOLD
 from dsai.mockray.task import Task
-from dsai.sim.process import throw_into
+from dsai.mockray.worker_threads import stop_worker_threads
+from dsai.sim.hard_kill import hard_kill
+from dsai.sim.interrupts import interrupt
 
 __all__ = ["Faults"]
 
@@ -132,14 +134,16 @@ class Faults:
             if not getattr(task.actor.cls, "cancel_interrupts_running_calls", False):
                 return  # (util.Queue's actor stands in for Ray's async one: interrupted below)
         if task.state == "running" and task.proc is not None and not task.proc.done:
-            proc = task.proc  # (an actor's serving worker moves on to its next call)
-            throw_into(proc, KeyboardInterrupt())
-            if proc.done and proc.on_exit is not None:
-                cb, proc.on_exit = proc.on_exit, None
-                cb(proc)
+            # As Ray's worker: a sleep in progress ends first (dsai.sim.interrupts).
+            interrupt(task.proc, KeyboardInterrupt())
 
     def _force_kill(self, task: Task) -> None:
+        # Ray kills the worker process: the task's own except/finally blocks never run, the
+        # task is not retried, and get raises a plain TaskCancelledError (measured on 2.60).
         if task.state == "running" and task.proc is not None and not task.proc.done:
             task.retries_left = 0
-            self.sim.kill(task.proc)  # its exit hook frees the worker and the resources
+            node, worker = task.proc.node, task.worker
+            hard_kill(task.proc)  # its exit hook frees the worker and the resources
+            if node is not None:
+                stop_worker_threads(self.sim, node, worker)  # (threads die with their process)
             self.fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)

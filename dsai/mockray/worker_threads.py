@@ -21,7 +21,7 @@ from dsai.mockray.concurrency_groups import DEFAULT_GROUP
 from dsai.sim.process import Process
 from dsai.sim.threads import Thread, kill_threads, thread_for
 
-__all__ = ["thread_of", "loop_thread", "stop_actor_threads"]
+__all__ = ["thread_of", "loop_thread", "stop_actor_threads", "stop_worker_threads"]
 
 
 def _main(sim: Any, actor: Any) -> Thread:
@@ -109,4 +109,10 @@ def stop_actor_threads(actor: Any) -> None:
     """The actor's worker died: the threads its code started die with it."""
     sim = actor.rt.sim
     main = _main(sim, actor)
+    kill_threads(sim, lambda t: t._sim_main is main)
+
+
+def stop_worker_threads(sim: Any, node: Any, worker: int) -> None:
+    """A task's worker process died: the threads its tasks started die with it."""
+    main = thread_for(sim, ("worker", node.id, node.incarnation, worker), "MainThread")
     kill_threads(sim, lambda t: t._sim_main is main)

@@ -35,8 +35,10 @@ kernel, asyncio, pytest and the like call on the driver's thread.
 
 Names bound before this module was imported (`from time import sleep` in
 an earlier notebook cell) are rebound in `__main__` (the notebook's or the
-script's namespace) when it is imported; other modules keep what they
-bound, which is what lets pytest, threading and queue keep real time.
+script's namespace) when it is imported, if they carry the function's own
+name: an alias (`WALL = time.perf_counter`) is a deliberate hold on the real
+clock and stays real. Other modules keep what they bound, which is what lets
+pytest, threading and queue keep real time.
 `datetime.datetime` is replaced by a subclass whose `now`/`utcnow`/`today`
 follow these clocks; the objects it makes are plain `datetime`s, and
 `isinstance` answers as for the real class.
@@ -262,5 +264,5 @@ def install() -> None:
     for ns in namespaces:
         for key, value in list(ns.items()):
             new = swaps.get(id(value))
-            if new is not None:
+            if new is not None and key == new.__name__.lstrip("_"):
                 ns[key] = new
