@@ -28,8 +28,9 @@ reach the restarted instance. A delay of some virtual milliseconds instead
 would let a driver that polls the actor in a loop until it restarts see the
 old instance for ever (the clock never moves between zero-time calls:
 462,406 calls in 20 s, tried).
-`no_restart=True` acts at once (Ray 2.60: a call made right after it, or
-made before it and still running, answered ActorDiedError in 5 runs of 5),
+`no_restart=True` acts at once (Ray 2.60: a call made right after it
+answered ActorDiedError in 6 runs of 6, one made before it and not yet
+answered in 2 of 3),
 and an actor's kill of itself comes after its current call.
 """
 

@@ -5,8 +5,8 @@ the kill answered 4 from the old instance (8 runs of 9, lightly loaded) or
 ActorUnavailableError (when the machine was loaded), never 1 from the
 restarted one; the first call made once the kill had landed (0.2 s to 6 s
 later) answered ActorUnavailableError ("The actor was restarted") in 8 of 8;
-`no_restart=True` answered ActorDiedError at once, also for a call made
-before it. The simulator gives the lightly loaded answers
+`no_restart=True` answered ActorDiedError at once (a call made before it
+and still pending: in 2 runs of 3). The simulator gives the lightly loaded answers
 (dsai/mockray/kill_delay.py).
 """
 
@@ -54,7 +54,8 @@ def test_the_first_call_after_the_kill_landed_finds_the_worker_gone(ray, Counter
     assert ray.get([c.inc.remote() for _ in range(3)]) == [1, 2, 3]
     ray.kill(c, no_restart=False)
     time.sleep(1.0)  # the kill lands meanwhile (the simulator runs 1 virtual second)
-    with pytest.raises(ray.exceptions.ActorUnavailableError, match="The actor was restarted"):
+    # (Ray's words vary: "IOError: The actor was restarted" or "... is restarting.")
+    with pytest.raises(ray.exceptions.ActorUnavailableError, match="The actor (was restarted|is restarting)"):
         ray.get(c.inc.remote(), timeout=60)
     deadline = time.monotonic() + 60
     answer = "unavailable"
@@ -64,12 +65,18 @@ def test_the_first_call_after_the_kill_landed_finds_the_worker_gone(ray, Counter
     ray.kill(c)
 
 
-def test_a_kill_without_restart_acts_at_once(ray, Counter):
+def test_a_kill_without_restart_acts_at_once(ray, Counter, backend):
     c = Counter.remote()
     assert ray.get(c.inc.remote()) == 1
     before = c.inc.remote()
     ray.kill(c, no_restart=True)
     after = c.inc.remote()
-    for ref in (before, after):
-        with pytest.raises(ray.exceptions.ActorDiedError):
-            ray.get(ref, timeout=60)
+    try:  # a race on Ray (ActorDiedError in 2 runs of 3, else 2); the simulator: at once
+        first = ray.get(before, timeout=60)
+    except ray.exceptions.ActorDiedError:
+        first = "died"
+    assert first in (2, "died")
+    if backend == "sim":
+        assert first == "died"
+    with pytest.raises(ray.exceptions.ActorDiedError):
+        ray.get(after, timeout=60)
