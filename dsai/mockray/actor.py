@@ -16,6 +16,7 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor_state import ActorState
 from dsai.mockray.exceptions import ActorAlreadyExistsError
+from dsai.mockray.export import Export
 from dsai.mockray.generator import default_num_returns, start
 from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.runtime_env import current_env, merged
@@ -145,9 +146,11 @@ def _method_table(cls: type) -> dict[str, int]:
 class ActorClass:
     """`@ray.remote class C`: create actors with `C.remote(...)`."""
 
-    def __init__(self, cls: type, options: dict[str, Any]) -> None:
+    def __init__(self, cls: type, options: dict[str, Any], export: Export | None = None) -> None:
         self._cls = cls
         self._options = options
+        # Actors run the class as pickled when its first actor is created (export.py).
+        self._export = export or Export(cls, f"actor class {cls.__qualname__!r}")
         self._methods = _method_table(cls)
         self.__name__ = cls.__name__
         self.__qualname__ = cls.__qualname__
@@ -160,7 +163,7 @@ class ActorClass:
 
     def options(self, **options: Any) -> "ActorOptionWrapper":
         opts.validate_actor_options(options, in_options=True)
-        return ActorOptionWrapper(ActorClass(self._cls, {**self._options, **options}))
+        return ActorOptionWrapper(ActorClass(self._cls, {**self._options, **options}, self._export))
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
@@ -184,7 +187,7 @@ class ActorClass:
                     "a different name or get the existing actor using "
                     f"ray.get_actor('{name}', namespace='{o.get('namespace')}')")
         actor_id = rt.new_actor_id()
-        state = ActorState(rt, actor_id, self._cls, name, namespace, o)
+        state = ActorState(rt, actor_id, self._export.get(rt), name, namespace, o)
         state.env_vars = merged(current_env(rt), env_vars_of(o.get("runtime_env")))  # its calls' too
         handle = ActorHandle(actor_id, self._cls.__qualname__, self._methods)
         state.handle = handle

@@ -9,7 +9,7 @@ a real asyncio loop on virtual time (`dsai.sim.aio.SimEventLoop`) running in
 the actor's simulated worker process: `ActorLoop.submit` hands it a call,
 which becomes an asyncio task; the call's end is booked by completion.py as
 any call's is. `ray.cancel` of a running call cancels its asyncio task (the
-coroutine sees `CancelledError`; `get` raises `TaskCancelledError` whatever
+coroutine sees `CancelledError`; `get` raises `RayTaskError(TaskCancelledError)` whatever
 the coroutine did with it). The actor's death ends the loop where it stands.
 """
 
@@ -19,8 +19,10 @@ import asyncio
 import inspect
 from typing import Any
 
-from dsai.mockray.exceptions import TaskCancelledError
+from greenlet import getcurrent
+
 from dsai.mockray.task import Task
+from dsai.mockray.worker_threads import loop_thread
 from dsai.mockray.workers import method_of
 from dsai.sim.aio import LoopKilled, SimEventLoop
 from dsai.sim.process import Killed, current_process
@@ -85,6 +87,8 @@ class ActorLoop:
 
     def _serve(self) -> None:
         loop = self.loop
+        # Every call runs on the loop's thread (worker_threads.py), whichever call is current.
+        getcurrent().sim_thread = (self.proc, None, loop_thread(self.rt.sim, self.actor))
         try:
             loop.run_forever()
         except LoopKilled:
@@ -126,7 +130,9 @@ class ActorLoop:
         except BaseException as e:  # the call's own error (CancelledError included): the actor carries on
             results, error = None, e
         if task.cancel_requested:
-            results, error = None, TaskCancelledError(task.task_id_hex)
+            # A running call was cancelled, whatever its coroutine made of the CancelledError:
+            # Ray 2.60 reports it as the call's error, RayTaskError(TaskCancelledError).
+            results, error = None, error if isinstance(error, asyncio.CancelledError) else asyncio.CancelledError()
         self.calls.pop(task.seq, None)
         task.proc = None
         if proc.context is task:

@@ -15,14 +15,13 @@ from threading import get_ident
 from typing import Any, Sequence
 
 from dsai.mockray import options as opts
-from dsai.mockray import exit_drain, kill_delay, runtime_env, session
+from dsai.mockray import driver_threads, exit_drain, kill_delay, runtime_env, session
 from dsai.mockray.actor import ActorClass, ActorHandle
 from dsai.mockray.exceptions import ActorHandleNotFoundError
 from dsai.mockray.generator import ObjectRefGenerator
 from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.remote_function import RemoteFunction
 from dsai.mockray.runtime import Runtime
-from dsai.errors import SimulationError
 from dsai.mockray.object_ref import READY, value_of
 from dsai.mockray.object_store import INLINE_THRESHOLD
 from dsai.mockray.runtime_context import get_runtime_context
@@ -128,6 +127,7 @@ def shutdown(_exiting_interpreter: bool = False) -> None:
     rt = session.runtime_or_none()
     if rt is None:
         return
+    driver_threads.close(rt)  # (other threads waiting in get/wait hear of it)
     rt.close()
     session.connect(None)
 
@@ -172,10 +172,10 @@ def get(object_refs: ObjectRef | Sequence[ObjectRef], *, timeout: float | None =
     """The value(s) behind one ref or a list of refs; raises the task's error if it failed."""
     if _get_running_loop() is not None:
         _warn_blocking_in_loop("get")
-    if get_ident() != clocks.driver_thread() and current_process() is None:
-        return _get_off_driver(object_refs)
     if timeout is not None:
         timeout = _get_timeout(timeout)
+    if get_ident() != clocks.driver_thread() and current_process() is None:
+        return _get_off_driver(object_refs, timeout)
     if type(object_refs) is ObjectRef:  # one ref: the most common call of all, kept short
         return (session._runtime or session.runtime()).get_one(object_refs, timeout)
     is_single = isinstance(object_refs, ObjectRef)
@@ -230,9 +230,9 @@ def _get_timeout(timeout: Any) -> float | None:
     return ms / 1000
 
 
-def _get_off_driver(object_refs: Any) -> Any:
-    """`ray.get` from a thread that is not the driver's: the simulated cluster runs only in the
-    driver's thread, so only what is ready can be answered; anything else is a clear error."""
+def _get_off_driver(object_refs: Any, timeout: float | None) -> Any:
+    """`ray.get` from a thread that is not the driver's: what is ready is answered here; anything
+    else is a request the driver's thread serves while it waits (driver_threads.py)."""
     rt = session.runtime()
     refs = [object_refs] if isinstance(object_refs, ObjectRef) else object_refs
     if not isinstance(refs, list) or not _only_refs(refs):
@@ -241,12 +241,9 @@ def _get_off_driver(object_refs: Any) -> Any:
     if all(e.done and (e.state is not READY or e.value.nbytes < INLINE_THRESHOLD or 0 in e.locations)
            for e in entries):
         values = [value_of(e) for e in entries]
-        return values[0] if isinstance(object_refs, ObjectRef) else values
-    raise SimulationError(
-        "ray.get was called from a thread other than the driver's (the one that called ray.init) "
-        "for an object that is not ready: the simulated cluster runs only in the driver's thread, "
-        "so this thread could only wait forever. Call ray.get in the driver's thread, or await "
-        "the ref in the driver's asyncio loop instead of asyncio.to_thread(ray.get, ...).")
+    else:
+        values = driver_threads.post_get(rt, refs, timeout)
+    return values[0] if isinstance(object_refs, ObjectRef) else values
 
 
 def _only_refs(values: list) -> bool:
@@ -274,21 +271,18 @@ def wait(object_refs: list[ObjectRef], *, num_returns: int = 1, timeout: float |
     if len(object_refs) == 0:
         return [], []
     if get_ident() != clocks.driver_thread() and current_process() is None:
-        _off_driver_wait_check(object_refs, num_returns)
+        return _wait_off_driver(object_refs, num_returns, timeout, fetch_local)
     return (session._runtime or session.runtime()).wait(object_refs, num_returns, timeout, fetch_local)
 
 
-def _off_driver_wait_check(object_refs: list, num_returns: int) -> None:
-    """`ray.wait` from a thread that is not the driver's can only be answered from what is done
-    already (the cluster runs in the driver's thread): a clear error otherwise."""
-    rt = session.runtime()
-    done = sum(1 for r in object_refs if isinstance(r, ObjectRef) and rt.entry(r).done)
-    if done < num_returns:
-        raise SimulationError(
-            "ray.wait was called from a thread other than the driver's (the one that called ray.init) "
-            f"for {num_returns} object(s) of which {done} are done: the simulated cluster runs only in "
-            "the driver's thread. Call ray.wait in the driver's thread, or await the refs in the "
-            "driver's asyncio loop.")
+def _wait_off_driver(object_refs: list, num_returns: int, timeout: float | None,
+                     fetch_local: bool) -> tuple[list[ObjectRef], list[ObjectRef]]:
+    """`ray.wait` from a thread that is not the driver's: a request the driver's thread serves."""
+    for r in object_refs:
+        if not isinstance(r, ObjectRef):
+            raise TypeError("wait() expected a list of ray.ObjectRef or ray.ObjectRefGenerator, "
+                            f"got list containing {type(r)}")
+    return driver_threads.post_wait(session.runtime(), object_refs, num_returns, timeout, fetch_local)
 
 
 def put(value: Any, *, _owner: Any = None) -> ObjectRef:
@@ -414,3 +408,4 @@ def get_gpu_ids() -> list[int]:
 
 
 session.starter = init  # a Ray call before ray.init starts a default cluster, as in Ray
+driver_threads.install()  # the driver's other threads get and wait through its main one

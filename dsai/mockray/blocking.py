@@ -35,6 +35,7 @@ from dsai.mockray.object_store import INLINE_THRESHOLD
 from dsai.mockray.serialization import deserialize
 from dsai.mockray.task import Task
 from dsai.mockray.wait_list import MIN_LENGTH, WaitList
+from dsai.sim.locks import Bell
 from dsai.sim.process import Process
 
 __all__ = ["Blocking"]
@@ -149,6 +150,8 @@ class _Waiter:
 class Blocking:
     """The blocking calls' engine: wait for objects, as the driver or as a worker."""
 
+    outside: Any = None  # the driver's other threads and their requests (driver_threads.py), once any
+
     def wait_for(self, entries: list[ObjectEntry], num: int, timeout: float | None,
                  fetch_local: bool, stop_on_error: bool) -> _Waiter:
         """Block the caller (driver or simulated worker) until `num` entries are available."""
@@ -192,6 +195,10 @@ class Blocking:
         work = self.work_done()  # the driver's turn: a checkpoint of the GC policy first
         if work >= gc_policy.frozen_at + 1024:
             gc_policy.checkpoint(work)
+        out = self.outside
+        if out is not None and out.busy():  # other threads of the driver wait too: serve them meanwhile
+            out.serve(w.poll, timeout, Bell(), True)
+            return
         loop = self.sim.loop
         deadline = None if timeout is None else loop.now() + timeout
         if type(w) is ObjectEntry and deadline is None:

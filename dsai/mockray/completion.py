@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from asyncio import CancelledError
 from typing import Any
 
 from dsai.mockray.exceptions import RayTaskError, TaskCancelledError
@@ -46,7 +47,8 @@ class Completion:
             actor.running.pop(task.seq, None)
             if killed:
                 return None  # whoever killed it has already retried or failed it
-            if task.cancel_requested and not task.done:  # Ray let it run; its get says cancelled
+            if task.cancel_requested and not task.done and not isinstance(error, CancelledError):
+                # A sync call is not interrupted: Ray lets it run, and its get says cancelled.
                 self.fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)
             elif error is not None:
                 self.task_failed(task, error, proc)
@@ -128,8 +130,8 @@ class Completion:
 
     def task_failed(self, task: Task, error: BaseException, proc: Process | None) -> None:
         """A task's code raised: retry it if allowed, else store the error."""
-        if task.cancel_requested and isinstance(error, (KeyboardInterrupt, TaskCancelledError)):
-            if isinstance(error, KeyboardInterrupt) and task.kind == "task":
+        if task.cancel_requested and isinstance(error, (KeyboardInterrupt, TaskCancelledError, CancelledError)):
+            if isinstance(error, KeyboardInterrupt) and task.kind == "task" or isinstance(error, CancelledError):
                 # Interrupted in its own code: Ray 2.60 reports it as the task's error,
                 # RayTaskError(TaskCancelledError) with the line the interrupt reached.
                 cancelled = TaskCancelledError(task.task_id_hex).with_traceback(error.__traceback__)

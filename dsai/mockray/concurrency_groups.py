@@ -48,14 +48,19 @@ class ConcurrencyGroups:
         group = task.__dict__.get("concurrency_group") or self.of_method.get(task.method)
         return group if group in self.limits else DEFAULT_GROUP
 
-    def admit(self, mailbox: Any, running: dict[int, Any]) -> list[Any]:
+    def admit(self, mailbox: Any, running: dict[int, Any], actor: Any = None) -> list[Any]:
         """Take off the mailbox the calls that can start now: in order, each while its
-        group has room, up to the first call still waiting for its arguments."""
+        group has room, up to the first call still waiting for its arguments (or, given
+        the `actor`, for its spec to reach the actor's node)."""
         busy = Counter(self.group_of(t) for t in running.values())
         picked = []
         for task in mailbox:
             if task.done:
                 continue
+            if task.state == "ready" and actor is not None and actor.node is not None and actor.needs_spec(task):
+                # Ready on the node the actor left (it restarted elsewhere): its spec was sent
+                # to the new node when the actor was placed there; wait for it, as pump does.
+                actor.call_ready(task)
             if task.state != "ready":
                 break  # head-of-line: later calls wait for this one's arguments
             group = self.group_of(task)
@@ -72,7 +77,7 @@ class ConcurrencyGroups:
     def start_calls(self, actor: Any, start: Any) -> None:
         """The actor's pump with groups: start every call `admit` lets through. All
         are booked as running before any starts, as one that ends at once pumps again."""
-        picked = self.admit(actor.mailbox, actor.running)
+        picked = self.admit(actor.mailbox, actor.running, actor)
         for task in picked:
             task.node = actor.node
             task.worker = actor.worker

@@ -36,7 +36,7 @@ from dsai.sim import clocks
 from dsai.sim.aio import SimEventLoop
 from dsai.sim.process import current_process
 
-__all__ = ["await_in_driver", "driver_loop", "watch_future", "DrivingEvent", "on_driver_thread"]
+__all__ = ["await_in_driver", "driver_loop", "watch_future", "DrivingEvent", "on_driver_thread", "pump_for"]
 
 
 def on_driver_thread() -> bool:
@@ -76,6 +76,9 @@ class _LoopPump:
     def select(self, timeout: float | None = None) -> list:
         waiting = self.waiting
         rt = session.runtime_or_none()
+        out = rt.outside if rt is not None else None
+        if out is not None and out.busy() and not rt.sim.loop.running and on_driver_thread():
+            return self._serve(out, timeout)  # another thread waits on the cluster (asyncio.to_thread)
         if not waiting or rt is None or rt.sim.loop.running or not on_driver_thread():
             return self.real_select(timeout)
         events = self.real_select(0)  # real I/O first (a notebook's kernel messages)
@@ -89,6 +92,49 @@ class _LoopPump:
                     fut.set_exception(SimulationDeadlockError(str(e)))
             waiting.clear()
         return self.real_select(0)
+
+
+    def _serve(self, out: Any, timeout: float | None) -> list:
+        """Serve the driver's other threads (driver_threads.py) until this loop has work: a
+        callback ready (e.g. a thread's result), real I/O, or its next timer's time."""
+        events = self.real_select(0)
+        if events or self.loop._ready:
+            return events
+        bell = _LoopBell(self)
+        try:
+            out.serve(lambda: bool(bell.events or self.loop._ready), timeout, bell, False)
+        except SimulationDeadlockError as e:  # (the coroutines awaiting refs hear of it)
+            for fut in list(self.waiting):
+                if not fut.done():
+                    fut.set_exception(SimulationDeadlockError(str(e)))
+            self.waiting.clear()
+        return bell.events
+
+
+class _LoopBell:
+    """A bell for `Outside.serve` in the driver's asyncio loop: sleeping is the loop's real
+    select (so I/O and call_soon_threadsafe wake it), ringing writes to its self-pipe."""
+
+    patient = False  # (Outside.serve: stop waiting for other threads when the loop has work)
+
+    def __init__(self, pump: _LoopPump) -> None:
+        self.pump = pump
+        self.events: list = []
+        self.notified = False
+
+    def ring(self) -> None:
+        self.pump.loop._write_to_self()
+
+    def sleep(self, timeout: float) -> None:
+        self.events.extend(self.pump.real_select(timeout))
+
+
+def pump_for(loop: Any, out: Any) -> None:
+    """The driver's loop `loop` wakes when another thread posts a request to `out`."""
+    pump = _pump(loop)
+    if getattr(pump, "bell", None) is None:
+        pump.bell = _LoopBell(pump)
+        out.bells.append(pump.bell)
 
 
 def _pump(loop: Any) -> _LoopPump:

@@ -104,18 +104,14 @@ class RayTaskError(RayError):
 
     def __str__(self) -> str:
         lines = self.traceback_str.strip().split("\n")
-        out = []
-        for line in lines:
-            if line.startswith("Traceback "):
-                head = f"{self.proctitle}() (pid={self.pid}, ip={self.ip}"
-                if self.actor_repr:
-                    head += f", actor_id={self._actor_id}, repr={self.actor_repr})"
-                else:
-                    head += ")"
-                out.append(head)
-            else:
-                out.append(line)
-        return "\n".join(out)
+        head = f"{self.proctitle}() (pid={self.pid}, ip={self.ip}"
+        if self.actor_repr:
+            head += f", actor_id={self._actor_id}, repr={self.actor_repr})"
+        else:
+            head += ")"
+        if not any(line.startswith("Traceback ") for line in lines):
+            return "\n".join([head] + lines)  # (an error with no stack, e.g. a call cancelled after it caught that)
+        return "\n".join(head if line.startswith("Traceback ") else line for line in lines)
 
 
 class LocalRayletDiedError(RayError):

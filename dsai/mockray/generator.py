@@ -15,7 +15,8 @@ whose `get` raises that error: Ray's `_next_sync`, step by step.
 `ray.wait` accepts generators: one is ready when `next(gen)` would not
 block (its next object exists, or the stream has ended). With
 `num_returns="dynamic"` the task instead returns one ref whose value, once
-the task is done, is a `DynamicObjectRefGenerator` of all the refs.
+the task is done, is a `DynamicObjectRefGenerator` of all the refs (an
+error the generator raised is its last ref, as in the streaming case).
 
 A retried attempt yields again from the start; values the stream already
 has are skipped, so the reader sees each index once (Ray does the same).
@@ -39,7 +40,7 @@ from dsai.mockray.object_store import INLINE_THRESHOLD
 from dsai.mockray.serialization import Serialized, serialize, serialize_scalar
 
 __all__ = ["ObjectRefGenerator", "DynamicObjectRefGenerator", "Stream", "start", "is_generator_function",
-           "default_num_returns"]
+           "default_num_returns", "numbered_returns"]
 
 
 def is_generator_function(fn: Any) -> bool:
@@ -115,7 +116,7 @@ class Stream:
 
     def _raised(self, error: Exception) -> None:
         task = self.task
-        if self.dynamic or task.retryable(error) or task.cancel_requested:
+        if task.retryable(error) or task.cancel_requested:
             raise error  # retried from the start (or cancelled) as any task
         # The generator's own error is its stream's next object; the task itself succeeds.
         e = self.ref(self.count)._entry
@@ -153,6 +154,37 @@ class Stream:
 
     def __repr__(self) -> str:
         return f"Stream({self.task.name}, {self.count} yielded, {'ended' if self.ended else 'running'})"
+
+
+def numbered_returns(rt: Any, task: Any, gen: Any, n: int) -> list[Serialized]:
+    """A generator task with a number for `num_returns`: its n results, stored as it yields them.
+
+    As Ray's worker does: each value yielded is stored at once, so if the
+    generator then raises, the refs of the values it yielded resolve and only
+    the rest carry the error (a retried task yields again from the start, so
+    then nothing is stored early). An error after all n values is dropped
+    (Ray only logs it); too few values fail the refs left over, too many fail
+    every ref.
+    """
+    parts: list[Any] = []
+    try:
+        for value in gen:
+            parts.append(value)
+        if len(parts) < n:
+            raise ValueError(f"Task returned {len(parts)} objects, but num_returns={n}.")
+    except Exception as error:  # noqa: BLE001
+        if len(parts) >= n:
+            parts = parts[:n]
+        else:
+            if not (task.retryable(error) or task.cancel_requested):
+                here = (task.node if task.node is not None else task.actor.node).node.id
+                now = rt.clock.time
+                for e, value in zip(task.returns, parts):
+                    e.set_value(serialize(value, f"a return value of {task.name}"), here, now)
+            raise
+    if len(parts) != n:
+        raise ValueError(f"Task returned {len(parts)} objects, but num_returns={n}.")
+    return [serialize(p, f"a return value of {task.name}") for p in parts]
 
 
 def _drive_async(agen: Any) -> Iterator[Any]:

@@ -14,6 +14,7 @@ changes to scan.
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import threading
 from asyncio.events import _get_running_loop
@@ -21,8 +22,10 @@ from typing import Any, Callable
 
 from dsai.mockray import driver_async, options, serialization, session
 from dsai.mockray.exceptions import RayTaskError
+from dsai.mockray.livelock import trips_of
 from dsai.mockray.serialization import Serialized, deserialize
 from dsai.sim.aio import SimEventLoop
+from dsai.sim.process import current_process
 
 __all__ = ["ObjectRef", "ObjectEntry", "PENDING", "READY", "FAILED", "LOST", "value_of"]
 
@@ -235,6 +238,7 @@ async def _await_in_loop(ref: ObjectRef, loop: SimEventLoop) -> Any:
     # the loop runs the others meanwhile.
     rt = session.runtime()
     e = ref._entry or rt.entry(ref)
+    began = rt.clock.time
     if not e.done:
         fut = loop.create_future()
 
@@ -244,6 +248,13 @@ async def _await_in_loop(ref: ObjectRef, loop: SimEventLoop) -> Any:
 
         e.on_done(settle)
         await fut
+    proc = current_process()
+    if proc is not None and proc.context is not None:  # a livelock in zero time must still move the clock
+        trips = trips_of(proc.context)
+        cost = trips.cost(began, rt.clock.time)
+        if cost:
+            await asyncio.sleep(cost)  # (on the loop's virtual clock: its other calls run meanwhile)
+        trips.end = rt.clock.time
     return rt.get_one(ref, None)  # done now: its value (a big one fetched here), or its error
 
 
@@ -288,8 +299,11 @@ class _RefFuture(concurrent.futures.Future):
 
     def _drive(self, timeout: float | None) -> None:
         if not self.done() and not driver_async.on_driver_thread():
-            # Another thread: wait as a Future does, while the driver's thread runs the cluster.
-            concurrent.futures.wait([self], timeout)
+            # Another thread: its wait is a request the driver's thread serves (driver_threads.py).
+            if timeout is not None:
+                options.check_wait_timeout(timeout)
+            from dsai.mockray import api  # (api.py imports this module)
+            api.wait([self._ref], timeout=timeout, fetch_local=False)
             return
         if not self.done():
             if timeout is not None:

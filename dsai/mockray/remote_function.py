@@ -14,6 +14,7 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor import _OptionsWrapper, _strategy
 from dsai.mockray import runtime_env
+from dsai.mockray.export import Export
 from dsai.mockray.generator import default_num_returns, start
 from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.runtime_env import current_env, merged
@@ -25,7 +26,8 @@ __all__ = ["RemoteFunction", "FuncWrapper"]
 class RemoteFunction:
     """A function that runs as a Ray task."""
 
-    def __init__(self, fn: Callable[..., Any], options: dict[str, Any]) -> None:
+    def __init__(self, fn: Callable[..., Any], options: dict[str, Any],
+                 export: Export | None = None) -> None:
         if inspect.iscoroutinefunction(fn):  # Ray's check and words
             raise ValueError(
                 "'async def' should not be used for remote tasks. You can wrap the "
@@ -33,6 +35,8 @@ class RemoteFunction:
                 "https://docs.ray.io/en/latest/ray-core/actors/async_api.html ")
         self._function = fn
         self._options = options
+        # Tasks run the function as pickled on its first .remote() (export.py); .options() shares it.
+        self._export = export or Export(fn, f"function {getattr(fn, '__qualname__', fn)!r}")
         self._name = getattr(fn, "__name__", "task")  # Ray names a task by its function's name
         self.__name__ = getattr(fn, "__name__", "task")
         self.__qualname__ = self._name
@@ -61,7 +65,7 @@ class RemoteFunction:
 
     def options(self, **options: Any) -> "FuncWrapper":
         opts.validate_task_options(options, in_options=True)
-        return FuncWrapper(RemoteFunction(self._function, {**self._options, **options}))
+        return FuncWrapper(RemoteFunction(self._function, {**self._options, **options}, self._export))
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
@@ -78,7 +82,10 @@ class RemoteFunction:
             binding = bind(rt, self._pg_spec, rt.caller()[1], demand, demand, self._name)
             if binding is not None:  # it asks for its bundle's resources instead
                 demand, shape = binding.group.demand(binding.index, demand), None
-        task, returns = rt.new_task(self._task_name, self._function, blob, refs,
+        exp = self._export
+        r = exp.runtime
+        fn = exp.copy if r is not None and r() is rt else exp.get(rt)
+        task, returns = rt.new_task(self._task_name, fn, blob, refs,
                                     1 if self._streaming else self._num_returns,
                                     demand, "task", self._max_retries, self._retry_exceptions,
                                     self._strategy, None, None, shape)  # (positional: faster)

@@ -137,6 +137,7 @@ class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Stalls, Fa
                         self.sim.kill(task.proc)
                     except Exception:
                         pass
+        self.sim.close()
 
     def __repr__(self) -> str:
         alive = sum(1 for ns in self.nodes if ns.alive)

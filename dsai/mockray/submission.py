@@ -131,7 +131,7 @@ class Submission:
             ns = self.nodes[task.caller_node]
             error = RayTaskError(
                 task.name, "Traceback (most recent call last):\n  At least one of the input arguments "
-                "for this task could not be computed:\n" + str(error), error.cause,
+                "for this task could not be computed:\nray.exceptions.RayTaskError: " + str(error), error.cause,
                 proctitle=f"ray::{task.name}", pid=ns.pid(0), ip=ns.ip)
         self.fail(task, error)
         if task.kind == "actor_task":

@@ -21,7 +21,7 @@ from dsai.mockray.concurrency_groups import DEFAULT_GROUP
 from dsai.sim.process import Process
 from dsai.sim.threads import Thread, kill_threads, thread_for
 
-__all__ = ["thread_of", "stop_actor_threads", "stop_worker_threads"]
+__all__ = ["thread_of", "loop_thread", "stop_actor_threads", "stop_worker_threads"]
 
 
 def _main(sim: Any, actor: Any) -> Thread:
@@ -39,10 +39,12 @@ def thread_of(proc: Process) -> Thread | None:
         node = proc.node
         return thread_for(sim, ("worker", node.id, node.incarnation, task.worker), "MainThread")
     main = _main(sim, actor)
-    if task.kind == "actor_creation" or actor.max_concurrency == 1:
+    if task.kind == "actor_creation":
         return main
     if actor.is_async:  # every coroutine runs on the actor's event loop, on one thread
-        return thread_for(sim, ("actor loop", actor.id, actor.num_restarts), "AsyncIO Thread: default", main)
+        return loop_thread(sim, actor)
+    if actor.max_concurrency == 1:
+        return main
     groups = actor.groups
     group = groups.group_of(task) if groups is not None else DEFAULT_GROUP
     pool = _pool(actor, group)
@@ -56,8 +58,22 @@ def thread_of(proc: Process) -> Thread | None:
         slot = pool.slot.get(task.seq)
         if slot is None:  # (not among the running calls: cannot happen)
             return main
-    name = f"Thread-{slot + 1}" if group == DEFAULT_GROUP else f"{group}-{slot + 1}"
-    return thread_for(sim, ("actor pool", actor.id, actor.num_restarts, group, slot), name, main)
+    # Ray's pool threads are C++ threads, which Python names "Dummy-<n>" in the order it first sees them.
+    return thread_for(sim, ("actor pool", actor.id, actor.num_restarts, group, slot),
+                      lambda: f"Dummy-{_count_dummy(actor)}", main)
+
+
+def loop_thread(sim: Any, actor: Any) -> Thread:
+    """The thread an async actor's event loop runs on (Ray names it after its concurrency group)."""
+    return thread_for(sim, ("actor loop", actor.id, actor.num_restarts), "AsyncIO Thread: default",
+                      _main(sim, actor))
+
+
+def _count_dummy(actor: Any) -> int:
+    n = actor.__dict__.get("dummy_threads", (None, 0))
+    n = n[1] + 1 if n[0] == actor.num_restarts else 1  # (a restarted actor is a new worker process)
+    actor.__dict__["dummy_threads"] = (actor.num_restarts, n)
+    return n
 
 
 class _Pool:

@@ -17,8 +17,10 @@ and calls `dispatch` (submission.py) and the booking in completion.py.
 
 from __future__ import annotations
 
+from types import GeneratorType
 from typing import Any, Callable
 
+from dsai.mockray.generator import numbered_returns
 from dsai.mockray.object_ref import FAILED
 from dsai.mockray.serialization import SCALARS, Serialized, deserialize, serialize, serialize_scalar
 from dsai.mockray.task import Task, spec_bytes, unpack_args
@@ -170,6 +172,8 @@ class Workers:
             return [serialize(result, f"the return value of {task.name}")]
         if n == 0:
             return []
+        if type(result) is GeneratorType:  # its values are stored as it yields them (generator.py)
+            return numbered_returns(self, task, result, n)
         try:
             parts = list(result)
         except TypeError:

@@ -28,7 +28,7 @@ from typing import Any, Callable
 from dsai import ray
 from dsai.errors import DsaiError
 
-__all__ = ["CollectiveError", "simulated", "start_cluster", "worker_nodes", "alive_nodes", "node_names",
+__all__ = ["CollectiveError", "simulated", "start_cluster", "worker_nodes", "device_nodes", "alive_nodes", "node_names",
            "pin", "spread_over_nodes"]
 
 PLACEMENT_TIMEOUT_S = 120  # how long a placement group may wait for its bundles before we say why
@@ -85,6 +85,30 @@ def worker_nodes() -> list[str]:
     alive = [n["NodeID"] for n in ray.nodes() if n.get("Alive", n.get("alive", True))]
     others = [n for n in alive if n != here]
     return others or [here]
+
+
+def device_nodes(count: int, num_gpus: float = 1) -> list[str]:
+    """Node IDs for `count` device actors of `num_gpus` GPUs each, one per device: the nodes
+    other than the driver's in the cluster's order, then the driver's, each taking a device in
+    turn while its GPUs last. On a joined cluster whose head has GPUs too this uses them (the
+    driver's node alone would be left out by `worker_nodes`, and pinning every device to the
+    other nodes asks them for more GPUs than they have: Ray would wait for ever). With too few
+    GPUs in all, or num_gpus=0: round-robin over `worker_nodes()`, as before."""
+    here = ray.get_runtime_context().get_node_id()
+    alive = [n for n in ray.nodes() if n.get("Alive", n.get("alive", True))]
+    ordered = [n["NodeID"] for n in alive if n["NodeID"] != here] + [here]
+    gpus = {n["NodeID"]: n.get("Resources", {}).get("GPU", 0) for n in alive}
+    room = {n: int(gpus.get(n, 0) // num_gpus) if num_gpus > 0 else 0 for n in ordered}
+    if sum(room.values()) < count:
+        free = worker_nodes()
+        return [free[i % len(free)] for i in range(count)]
+    out: list[str] = []
+    while len(out) < count:
+        for n in ordered:
+            if room[n] > 0 and len(out) < count:
+                out.append(n)
+                room[n] -= 1
+    return out
 
 
 def alive_nodes() -> list[str]:

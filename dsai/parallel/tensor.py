@@ -29,7 +29,7 @@ from dsai.models.layers import Linear, ReLU
 from dsai.parallel.collectives import AllReduceRun, allreduce
 from dsai.parallel.device import DeviceMemory, DeviceSpec, current_spec
 from dsai.parallel.group import CollectiveGroup
-from dsai.parallel.placement import pin, worker_nodes
+from dsai.parallel.placement import device_nodes, pin
 
 __all__ = ["TensorShard", "TensorParallelRun", "check_block", "split_columns", "split_rows",
            "run_tensor_parallel", "theory_allreduce_bytes"]
@@ -167,8 +167,7 @@ def run_tensor_parallel(block: Sequence, x: np.ndarray, dz: np.ndarray, degree: 
         raise ParallelConfigError(f"x must be (batch, {first.n_in}) and dz (batch, {second.n_out}); "
                                   f"got {x.shape} and {dz.shape}")
     spec = spec or current_spec()  # the spec start_devices gave the cluster
-    nodes = worker_nodes()
-    nodes = [nodes[i % len(nodes)] for i in range(degree)]
+    nodes = device_nodes(degree, num_gpus)  # one node per device, while the nodes' GPUs last
     # One options call: real Ray's options() result has no .options() of its own.
     shards = [ray.remote(TensorShard).options(num_gpus=num_gpus, **pin(n)).remote(i, spec)
               for i, n in enumerate(nodes)]

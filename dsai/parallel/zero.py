@@ -32,7 +32,7 @@ from dsai.parallel.collectives import AllReduceRun, all_gather, allreduce, reduc
 from dsai.parallel.device import DeviceMemory, DeviceSpec, current_spec
 from dsai.parallel.group import CollectiveGroup, split_bounds
 from dsai.parallel.memory import ZERO_STAGES, Precision
-from dsai.parallel.placement import pin, worker_nodes
+from dsai.parallel.placement import device_nodes, pin
 
 __all__ = ["ZeroWorker", "ZeroRun", "run_zero", "adam_step"]
 
@@ -162,8 +162,7 @@ def run_zero(sizes: list[int], x: np.ndarray, y: np.ndarray, *, devices: int, st
         raise ParallelConfigError(f"a batch of {len(x)} does not split evenly over {devices} devices: "
                                   f"use a batch that is a multiple of {devices}")
     spec = spec or current_spec()  # the spec start_devices gave the cluster
-    nodes = worker_nodes()
-    nodes = [nodes[i % len(nodes)] for i in range(devices)]
+    nodes = device_nodes(devices, num_gpus)  # one node per device, while the nodes' GPUs last
     # One options call: real Ray's options() result has no .options() of its own.
     workers = [ray.remote(ZeroWorker).options(num_gpus=num_gpus, **pin(n))
                .remote(i, devices, stage, list(sizes), seed, spec) for i, n in enumerate(nodes)]

@@ -13,9 +13,10 @@ code, so it behaves as asyncio does, in virtual seconds.
 
 The loop has no file descriptors: sockets, pipes and subprocesses are not
 simulated (`add_reader` and friends raise). `run_in_executor` and
-`asyncio.to_thread` run the function at once in the loop's own process (so
-it blocks the loop for the virtual time it takes) rather than on a real
-thread, which would run outside the simulation.
+`asyncio.to_thread` use asyncio's own default `ThreadPoolExecutor`, made
+inside simulated work, so its workers are simulated threads (threads.py):
+the function runs beside the loop, in virtual time, and hands its result
+back with `call_soon_threadsafe`, which wakes the loop's process.
 
 Every greenlet on one OS thread shares asyncio's "running loop" slot, so
 the simulation keeps it per process: `process.suspend` puts back the
@@ -28,7 +29,6 @@ process, `asyncio.new_event_loop()` (and so `asyncio.run`) makes a
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import heapq
 from asyncio import events
 from typing import Any, Callable
@@ -103,18 +103,6 @@ class _Waker:
         pass
 
 
-class _InlineExecutor(concurrent.futures.Executor):
-    """Runs each function at once, in the calling (simulated) process."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future:
-        f: concurrent.futures.Future = concurrent.futures.Future()
-        try:
-            f.set_result(fn(*args, **kwargs))
-        except BaseException as e:  # (the future carries it to whoever awaits)
-            f.set_exception(e)
-        return f
-
-
 class SimEventLoop(asyncio.BaseEventLoop):
     """An asyncio event loop on a simulation's virtual clock, run inside one of its processes."""
 
@@ -124,7 +112,6 @@ class SimEventLoop(asyncio.BaseEventLoop):
         self.dead = False
         self._selector = _Waker(self)
         self._clock_resolution = 0.0  # exact virtual times: see _Waker._due
-        self._default_executor = _InlineExecutor()
 
     def time(self) -> float:
         return self.sim.loop.clock.time

@@ -35,8 +35,10 @@ kernel, asyncio, pytest and the like call on the driver's thread.
 
 Names bound before this module was imported (`from time import sleep` in
 an earlier notebook cell) are rebound in `__main__` (the notebook's or the
-script's namespace) when it is imported; other modules keep what they
-bound, which is what lets pytest, threading and queue keep real time.
+script's namespace) when it is imported, if they carry the function's own
+name: an alias (`WALL = time.perf_counter`) is a deliberate hold on the real
+clock and stays real. Other modules keep what they bound, which is what lets
+pytest, threading and queue keep real time.
 `datetime.datetime` is replaced by a subclass whose `now`/`utcnow`/`today`
 follow these clocks; the objects it makes are plain `datetime`s, and
 `isinstance` answers as for the real class.
@@ -70,6 +72,8 @@ _real_datetime = _dt.datetime
 _sim: Any = None  # the connected simulation, whose clock the driver's includes
 _base = 0.0  # virtual seconds run by earlier connected simulations
 _driver = threading.main_thread().ident  # the thread that connected it
+outside_sleep: Any = None  # called (True/False) around another thread's real sleep (mockray/driver_threads.py)
+driver_sleep: Any = None  # driver_sleep(sim, s): the driver's sleep, if it serves other threads (True)
 
 
 def activate(sim: Any) -> None:
@@ -172,9 +176,17 @@ def _sleep(seconds: float) -> None:
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
         # The driver sleeps: the cluster runs meanwhile, in virtual time.
-        s.loop.run(s.loop.clock.time + seconds)
+        if driver_sleep is None or not driver_sleep(s, seconds):  # (serving other threads' requests)
+            s.loop.run(s.loop.clock.time + seconds)
         return
-    real_sleep(seconds)
+    hook = outside_sleep  # another thread of the driver sleeps: the cluster may run meanwhile
+    if hook is None or threading.get_ident() == _driver:
+        return real_sleep(seconds)
+    hook(True)
+    try:
+        real_sleep(seconds)
+    finally:
+        hook(False)
 
 
 # The driver thread also runs Jupyter's kernel, whose own pauses (ipykernel sleeps 0.5 ms
@@ -252,5 +264,5 @@ def install() -> None:
     for ns in namespaces:
         for key, value in list(ns.items()):
             new = swaps.get(id(value))
-            if new is not None:
+            if new is not None and key == new.__name__.lstrip("_"):
                 ns[key] = new

@@ -26,7 +26,7 @@ from typing import Any
 
 from dsai.sim.process import Process, current_process, suspend
 
-__all__ = ["Lock", "RLock", "Condition", "monotonic", "describe_waits"]
+__all__ = ["Lock", "RLock", "Condition", "Bell", "monotonic", "describe_waits"]
 
 _RealCondition = threading.Condition
 _RealRLock = threading._RLock  # the pure-Python RLock: owner by get_ident(), blocks on self._block
@@ -50,6 +50,42 @@ def _infrastructure_waits() -> bool:
             return mod.startswith(_INFRASTRUCTURE)
         f = f.f_back
     return False
+
+
+# Outside simulated work, the layer above may serve the cluster while the driver's thread
+# waits, and needs to know when its other threads wait (dsai.mockray.driver_threads sets it):
+# an object with driver_wait(until, timeout, bell), quiescent(waiting), thread_started(t)
+# and thread_ended(t). None: every wait outside simulated work is simply the real one.
+outside: Any = None
+
+
+class Bell:
+    """What the driver's thread sleeps on in a real wait: released by a notify (as a
+    Condition's waiter) or rung by another thread that wants the driver to look again."""
+
+    __slots__ = ("lock", "notified", "thread")
+
+    def __init__(self) -> None:
+        self.lock = allocate_lock()
+        self.lock.acquire()
+        self.notified = False
+        self.thread: Any = None  # another thread of the driver that waits on it
+
+    def release(self) -> None:
+        self.notified = True
+        hooks = outside
+        if self.thread is not None and hooks is not None:
+            hooks.woken(self.thread)  # it runs from now on, as far as the driver is concerned
+        self.ring()
+
+    def ring(self) -> None:
+        try:
+            self.lock.release()
+        except RuntimeError:  # rung already
+            pass
+
+    def sleep(self, timeout: float) -> None:
+        self.lock.acquire(True, timeout)
 
 
 def monotonic() -> float:
@@ -96,7 +132,16 @@ class Lock:
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         proc = current_process()
         if proc is None:
-            return self._lock.acquire(blocking, timeout)
+            hooks = outside
+            if hooks is None or not blocking or timeout == 0:
+                return self._lock.acquire(blocking, timeout)
+            if self._lock.acquire(False):
+                return True
+            hooks.quiescent(True)  # (another thread of the driver waits: the cluster may run)
+            try:
+                return self._lock.acquire(True, timeout)
+            finally:
+                hooks.quiescent(False)
         if self._lock.acquire(False):
             return True
         if not blocking:
@@ -177,7 +222,10 @@ class Condition(_RealCondition):
 
     def wait(self, timeout: float | None = None) -> bool:
         if current_process() is None:
-            return super().wait(timeout)
+            hooks = outside
+            if hooks is None:
+                return super().wait(timeout)
+            return self._outside_wait(hooks, timeout)
         if not self._is_owned():
             raise RuntimeError("cannot wait on un-acquired lock")
         waiter = Lock()  # (the standard wait, with a simulated lock as the waiter)
@@ -198,6 +246,37 @@ class Condition(_RealCondition):
             if not gotit:
                 try:
                     self._waiters.remove(waiter)
+                except ValueError:
+                    pass
+
+    def _outside_wait(self, hooks: Any, timeout: float | None) -> bool:
+        """A wait outside simulated work: the driver's thread serves the cluster meanwhile
+        (a done-callback run in the simulation may be what notifies it); another thread
+        tells the driver it is waiting, so the cluster may run until it is notified."""
+        if not self._is_owned():
+            raise RuntimeError("cannot wait on un-acquired lock")
+        bell = Bell()
+        driver = hooks.is_driver()
+        if not driver:
+            bell.thread = threading.current_thread()
+            hooks.quiescent(True)  # (before the lock is released: no notify can come first)
+        self._waiters.append(bell)
+        saved_state = self._release_save()
+        gotit = False
+        try:
+            served = hooks.driver_wait(lambda: bell.notified, timeout, bell) if driver else None
+            if served is not None:
+                gotit = served or bell.notified
+            else:
+                gotit = bell.lock.acquire(True, -1 if timeout is None else max(timeout, 0)) or bell.notified
+            return gotit
+        finally:
+            if not driver:
+                hooks.quiescent(False)
+            self._acquire_restore(saved_state)
+            if not gotit:
+                try:
+                    self._waiters.remove(bell)
                 except ValueError:
                     pass
 

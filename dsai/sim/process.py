@@ -92,6 +92,8 @@ class _Runner(greenlet.greenlet):
             self.proc = None
             self.pool.append(self)
             proc = self.parent.switch()
+            if proc is None:  # retired by Simulation.close
+                return
 
 
 def new_runner(pool: list[_Runner]) -> _Runner:

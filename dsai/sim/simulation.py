@@ -35,6 +35,7 @@ class Simulation:
         self.rng = self.stream("main")
         self.hooks: dict[str, Callable[..., Any]] = {}  # set by the layers above (e.g. kill_worker)
         self._runners: list = []  # idle greenlets, reused by processes
+        self._made: list = []  # every runner made, so close() can end them
         self._resuming = 0  # > 0 while a process runs or its exit callback does
         # Interrupts a sleeping process receives when its sleep ends (dsai.sim.interrupts).
         self.deferred_interrupts: dict[Process, BaseException] = {}
@@ -102,7 +103,7 @@ class Simulation:
         try:
             runner = proc.runner  # switch_into(proc, self._runners, value), inlined
             if runner is None:
-                runner = proc.runner = self._runners.pop() if self._runners else new_runner(self._runners)
+                runner = proc.runner = self._runners.pop() if self._runners else self._new_runner()
                 runner.parent = getcurrent()
                 runner.switch(proc)
             else:
@@ -147,6 +148,28 @@ class Simulation:
         if proc.done and proc.on_exit is not None:
             cb, proc.on_exit = proc.on_exit, None
             cb(proc)
+
+    def _new_runner(self) -> Any:
+        runner = new_runner(self._runners)
+        self._made.append(runner)
+        return runner
+
+    def close(self) -> None:
+        """Kill the processes still blocked and end every runner, as a cluster's workers
+        end at shutdown. A suspended greenlet's frame is invisible to the cycle collector,
+        so a runner left suspended (its frame holds its process or its pool, and they this
+        simulation) would keep the whole simulation alive after its cluster shut down."""
+        for runner in self._made:
+            if runner.proc is not None and not runner.proc.done:
+                try:
+                    self.kill(runner.proc)
+                except Exception:  # a process that answers its kill with an error still ends
+                    pass
+        # Only idle runners are ended: a hard-killed stack (hard_kill.py) must never run again.
+        idle, self._made, self._runners = self._runners, [], []
+        for runner in idle:
+            runner.parent = getcurrent()
+            runner.switch(None)
 
     # -- running --------------------------------------------------------------------
     def run(self, until: float | None = None) -> None:

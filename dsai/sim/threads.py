@@ -30,12 +30,12 @@ from typing import Any, Callable, Iterator
 
 from greenlet import GreenletExit, getcurrent
 
-from dsai.sim import simulation
-from dsai.sim.locks import Condition, Lock, RLock, monotonic
+from dsai.sim import locks, simulation
+from dsai.sim.locks import Bell, Condition, Lock, RLock, monotonic
 from dsai.sim.process import Process, current_process
 
-__all__ = ["Thread", "Timer", "local", "get_ident", "current_thread", "main_thread", "thread_for",
-           "kill_threads", "install"]
+__all__ = ["Thread", "Timer", "local", "get_ident", "current_thread", "main_thread", "enumerate_threads",
+           "active_count", "thread_for", "kill_threads", "install"]
 
 _RealThread = threading.Thread
 _real_get_ident = _thread.get_ident
@@ -71,6 +71,7 @@ class Thread(_RealThread):
     _sim_proc: Process | None = None
     _sim_main: "Thread | None" = None  # the main thread of the worker it belongs to
     _sim_done = None
+    _dsai_ended = False  # a real thread: its run is over (its OS thread may still be ending)
 
     def __init__(self, group: None = None, target: Callable[..., Any] | None = None, name: str | None = None,
                  args: Any = (), kwargs: dict | None = None, *, daemon: bool | None = None) -> None:
@@ -84,6 +85,9 @@ class Thread(_RealThread):
     def start(self) -> None:
         proc = current_process()
         if proc is None:
+            hooks = locks.outside
+            if hooks is not None and not self._started.is_set():
+                hooks.thread_started(self)  # (the driver runs the cluster only while it waits)
             return super().start()
         if not self._initialized:
             raise RuntimeError("thread.__init__() not called")
@@ -110,9 +114,33 @@ class Thread(_RealThread):
             return super().is_alive()
         return self._started.is_set() and not self._is_stopped
 
+    def _bootstrap_inner(self) -> None:
+        try:
+            super()._bootstrap_inner()
+        finally:
+            self._dsai_ended = True
+            hooks = locks.outside
+            if hooks is not None:
+                hooks.thread_ended(self)
+
     def join(self, timeout: float | None = None) -> None:
         if self._sim is None:
-            return super().join(timeout)
+            hooks = locks.outside
+            if hooks is None or current_process() is not None or not self._started.is_set() \
+                    or self is _real_current_thread():
+                return super().join(timeout)
+            # The driver's thread serves the cluster while it joins (the thread may be in ray.get);
+            # another thread tells it that it waits.
+            served = hooks.driver_wait(lambda: self._dsai_ended or self._is_stopped, timeout, Bell())
+            if served is None:
+                hooks.quiescent(True)
+                try:
+                    return super().join(timeout)
+                finally:
+                    hooks.quiescent(False)
+            if served:
+                super().join()  # (its run is over: its OS thread ends at once)
+            return
         if not self._started.is_set():
             raise RuntimeError("cannot join thread before it is started")
         if self is current_thread():
@@ -204,13 +232,14 @@ def kill_threads(sim: Any, which: Callable[[Thread], bool]) -> None:
 
 # -- which thread is running -----------------------------------------------------------
 
-def thread_for(sim: Any, key: Any, name: str, main: Thread | None = None) -> Thread:
+def thread_for(sim: Any, key: Any, name: str | Callable[[], str], main: Thread | None = None) -> Thread:
     """The worker thread `key` of `sim` (made on first use): for the layer above to
-    name a task's or a call's thread. `main` is its worker's main thread, if not itself."""
+    name a task's or a call's thread (`name` may be a function, called on first use).
+    `main` is its worker's main thread, if not itself."""
     st = _threads(sim)
     t = st.by_key.get(key)
     if t is None:
-        t = st.by_key[key] = _new_thread(sim, name, main)
+        t = st.by_key[key] = _new_thread(sim, name if isinstance(name, str) else name(), main)
     return t
 
 
@@ -253,6 +282,37 @@ def main_thread() -> Any:
         return _real_main_thread()
     t = _sim_thread(proc)
     return t._sim_main or t
+
+
+_real_enumerate = threading.enumerate
+_real_active_count = threading.active_count
+
+
+def enumerate_threads() -> list:
+    """`threading.enumerate()`: inside simulated work, the threads of the caller's worker
+    process as Ray's shows them (its main thread, Ray's `PythonGCThread`, the event-loop or
+    pool threads its calls have used, the threads its code started that still run)."""
+    proc = current_process()
+    if proc is None:
+        return _real_enumerate()
+    me = _sim_thread(proc)
+    main = me._sim_main or me
+    sim = proc.sim
+    st = _threads(sim)
+    gc = thread_for(sim, ("gc", main._ident), "PythonGCThread", main)
+    gc._daemonic = True
+    others = {t for t in st.by_key.values() if t._sim_main is main and t is not gc}
+    others.update(t for t in st.started if t._sim_main is main)
+    others.add(me)
+    others.discard(main)
+    return [main, gc] + sorted(others, key=lambda t: t._ident)
+
+
+def active_count() -> int:
+    """`threading.active_count()`: the length of `enumerate()`, as in the standard library."""
+    if current_process() is None:
+        return _real_active_count()
+    return len(enumerate_threads())
 
 
 # -- thread-local data -----------------------------------------------------------------
@@ -337,6 +397,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (threading, "Thread", Thread), (threading, "Timer", Timer), (threading, "local", local),
     (threading, "get_ident", get_ident), (threading, "current_thread", current_thread),
     (threading, "main_thread", main_thread), (threading, "_time", monotonic),
+    (threading, "enumerate", enumerate_threads), (threading, "active_count", active_count),
     (_thread, "get_ident", get_ident),
     (queue, "SimpleQueue", queue._PySimpleQueue), (queue, "time", monotonic),
 ]

@@ -50,13 +50,9 @@ PROGRAMS = [
     Program("actor-queue.py", why="consumers print only if they run before the driver exits (a race on Ray)"),
     Program("actor-sync.py", lines=("ready...", "set..", "go!", "go!", "go!", "go!")),
     Program("actor_restart.py", stdout="".join(f"{i}\n" for i in list(range(1, 11)) * 5) + "FAILURE\n" * 10),
-    Program("anti_pattern_global_variables.py", stdout="",
-            sim_xfail="#17 item 5: the actor reads module globals when it runs (7), not as pickled "
-                      "when the class was exported (6)"),
+    Program("anti_pattern_global_variables.py", stdout=""),
     Program("anti_pattern_ray_get_loop.py", stdout=""),
-    Program("generator.py", contains=("Exception: error",),
-            sim_xfail="#17 item 10: a generator with a number for num_returns that raises after 2 of 4 "
-                      "values fails all 4 refs here; Ray gives the first 2 their values"),
+    Program("generator.py", contains=("Exception: error",)),
     Program("limit_pending_tasks.py", stdout=""),
     Program("limit_running_tasks.py", stdout=""),
     Program("obj_ref.py", why="the task prints only if it runs before the driver exits (a race on Ray)"),

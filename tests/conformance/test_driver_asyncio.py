@@ -124,18 +124,6 @@ def test_get_from_another_thread_of_a_ready_ref(ray, slow):
         assert list(pool.map(ray.get, [ref, ref])) == [0, 0]
 
 
-@pytest.mark.sim_only(reason="the simulated cluster runs only in the driver's thread; real Ray answers "
-                             "ray.get of a pending ref from any thread")
-def test_get_from_another_thread_of_a_pending_ref_is_a_clear_error(ray, slow):
-    from dsai.errors import SimulationError
-
-    ref = slow.remote(1)
-    with cf.ThreadPoolExecutor(1) as pool:
-        with pytest.raises(SimulationError, match="thread other than the driver's"):
-            pool.submit(ray.get, ref).result()
-    assert ray.get(ref) == 1  # the cluster is intact
-
-
 @pytest.mark.sim_only(reason="Real Ray would wait forever")
 def test_awaiting_a_ref_that_can_never_be_ready_raises(ray):
     @ray.remote
@@ -152,19 +140,3 @@ def test_awaiting_a_ref_that_can_never_be_ready_raises(ray):
         asyncio.run(main())
     with pytest.raises(ray.exceptions.SimulationDeadlockError, match="Stuck.forever"):
         ray.get(ref)
-
-
-@pytest.mark.sim_only(reason="the simulated cluster runs only in the driver's thread; real Ray answers "
-                             "ray.wait of pending refs from any thread")
-def test_wait_from_another_thread_of_pending_refs_is_a_clear_error(ray, slow):
-    from dsai.errors import SimulationError
-
-    ref = slow.remote(1)
-    with cf.ThreadPoolExecutor(1) as pool:
-        with pytest.raises(SimulationError, match="thread other than the driver's"):
-            pool.submit(ray.wait, [ref]).result()
-    done = slow.remote(0)
-    ray.get(done)
-    with cf.ThreadPoolExecutor(1) as pool:
-        assert pool.submit(ray.wait, [done], timeout=0).result() == ([done], [])
-    assert ray.get(ref) == 1

@@ -67,3 +67,38 @@ def test_a_task_in_a_livelock_times_out_its_own_get(ray):
     assert ray.get(watch.remote([ref]), timeout=60) == "timed out"
     ray.kill(spinner)
     ray.kill(ticker)
+
+
+def test_an_async_actor_awaiting_in_a_loop_lets_time_pass(ray, now):
+    """Ray's pattern_async_actor: a coroutine that awaits a call in an endless loop;
+    the same actor still answers, and the driver's timeout still comes true."""
+
+    @ray.remote
+    class Store:
+        def next(self):
+            return 1
+
+    @ray.remote
+    class AsyncSpinner:
+        def __init__(self):
+            self.done = 0
+
+        async def spin(self, store):
+            while True:
+                await store.next.remote()
+                self.done += 1
+
+        def count(self):
+            return self.done
+
+    store = Store.remote()
+    spinner = AsyncSpinner.remote()
+    ray.get(store.next.remote())
+    ref = spinner.spin.remote(store)
+    start = now()
+    with pytest.raises(ray.exceptions.GetTimeoutError):
+        ray.get(ref, timeout=1)
+    assert now() - start >= 1
+    assert ray.get(spinner.count.remote()) > 0
+    ray.kill(spinner)
+    ray.kill(store)

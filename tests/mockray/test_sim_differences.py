@@ -96,3 +96,15 @@ def test_unsupported_awaitables_fail_clearly():
 
     with pytest.raises(RuntimeError, match="attached to a different loop"):  # asyncio's own check
         ray.get(Async.remote().odd.remote())
+
+
+def test_a_tasks_print_reaches_the_driver_as_it_runs_without_a_prefix(capsys):
+    ray.init(num_cpus=1)
+
+    @ray.remote
+    def echo(a, b, c):
+        print(a, b, c)
+
+    ray.get(echo.remote(1, 2, 3))
+    print("after")
+    assert capsys.readouterr().out == "1 2 3\nafter\n"  # Ray: "(echo pid=...) 1 2 3", some time later

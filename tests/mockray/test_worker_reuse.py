@@ -302,6 +302,12 @@ def test_an_actor_that_kills_itself_finishes_the_call_then_dies(sim_ray):
 _served_by = []  # the simulated process that ran each Worker.whoami call (the actor runs in-process)
 
 
+def _record(process):
+    # A plain module function is pickled by reference, so it appends to this very list (the
+    # actor class is pickled by value with a copy of the module globals it reads, as in Ray).
+    _served_by.append(process)
+
+
 @ray.remote(max_restarts=1)
 class Worker:
     def __init__(self):
@@ -310,7 +316,7 @@ class Worker:
     def whoami(self):
         from dsai.sim.process import current_process
 
-        _served_by.append(current_process())
+        _record(current_process())
         self.calls += 1
         return self.calls
 

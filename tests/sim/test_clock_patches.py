@@ -30,6 +30,30 @@ def test_sleep_imported_by_name_before_the_simulator_is_virtual():
     assert out.stdout.split() == ["True", "True"]
 
 
+ALIAS = textwrap.dedent("""
+    import time
+    WALL = time.perf_counter                 # an alias: a deliberate hold on the real clock
+    import dsai.mockray as ray
+
+    ray.init(num_cpus=1)
+
+    @ray.remote
+    def slow(s):
+        time.sleep(s)
+        return s
+
+    t0, v0 = WALL(), time.perf_counter()
+    ray.get(slow.remote(100.0))
+    print(WALL() - t0 < 50.0, time.perf_counter() - v0 >= 100.0)
+""")
+
+
+def test_an_alias_of_a_real_clock_stays_real():
+    out = subprocess.run([sys.executable, "-c", ALIAS], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"]
+
+
 def test_driver_clock_never_goes_back_across_clusters():
     import dsai.mockray as ray
 

@@ -391,17 +391,19 @@ def test_killing_an_actor_ends_the_threads_it_started(cluster):
     assert ticks == []  # killed at 0 s, before its first tick
 
 
+_STARTED: list = []
+
+
+def _start_thread():
+    t = threading.Thread(target=time.sleep, args=(2,))
+    t.start()
+    _STARTED.append(t)  # (a module-level function reads the module's list: the test sees it)
+
+
 def test_driver_join_of_a_simulated_thread_runs_the_simulation(cluster):
-    started = []
-
-    @ray.remote
-    def start():
-        t = threading.Thread(target=time.sleep, args=(2,))
-        t.start()
-        started.append(t)  # (the simulator shares the driver's memory: the test reads it)
-
-    ray.get(start.remote())
-    t = started[0]
+    _STARTED.clear()
+    ray.get(ray.remote(_start_thread).remote())
+    t = _STARTED[0]
     assert t.is_alive()
     t.join()  # from the driver: runs the simulation until the thread ends
     assert not t.is_alive() and dsai.sim.now() == 2.0
@@ -425,14 +427,17 @@ def test_a_thread_switches_only_where_it_waits():
     assert log == [("a", 0), ("a", 1), ("a", 2), ("b", 0), ("b", 1), ("b", 2), ("a", "after"), ("b", "after")]
 
 
-def test_module_level_lock_is_shared_by_tasks_and_threads_are_not_enumerated(cluster):
-    @ray.remote
-    def hold(s):
-        with MODULE_LOCK:  # one object for every task (on Ray: one per worker process)
-            threading.Thread(target=time.sleep, args=(s,)).start()  # a simulated thread
-            time.sleep(s)
-        return True
+def _hold(s):
+    # A function of an importable module is pickled by reference, as on Ray, so it reads
+    # the module's MODULE_LOCK: one object for every task (on Ray: one per worker process).
+    with MODULE_LOCK:
+        threading.Thread(target=time.sleep, args=(s,)).start()  # a simulated thread
+        time.sleep(s)
+    return True
 
+
+def test_module_level_lock_is_shared_by_tasks_and_threads_are_not_enumerated(cluster):
+    hold = ray.remote(_hold)
     start = dsai.sim.now()
     names_before = {t.name for t in threading.enumerate()}
     assert ray.get([hold.remote(1), hold.remote(1)]) == [True, True]
