@@ -16,7 +16,7 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor_state import ActorState
 from dsai.mockray.exceptions import ActorAlreadyExistsError
-from dsai.mockray.export import Export
+from dsai.mockray.export import Export, shared_by_identity
 from dsai.mockray.generator import default_num_returns, start
 from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.runtime_env import current_env, merged
@@ -85,6 +85,7 @@ class ActorMethod:
         return f"ActorMethod({self._handle._class_name}.{self._name})"
 
 
+@shared_by_identity
 class ActorHandle:
     """A reference to an actor; pass it to tasks and other actors freely."""
 
@@ -143,6 +144,7 @@ def _method_table(cls: type) -> dict[str, int]:
     return out
 
 
+@shared_by_identity
 class ActorClass:
     """`@ray.remote class C`: create actors with `C.remote(...)`."""
 

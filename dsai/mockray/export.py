@@ -35,18 +35,21 @@ from typing import Any
 import cloudpickle
 from cloudpickle import cloudpickle as _cp
 
+from dsai.mockray.object_ref import ObjectRef
 from dsai.mockray.serialization import TROUBLESHOOTING, SerializationError
 
-__all__ = ["Export"]
+__all__ = ["Export", "export_copy", "shared_by_identity"]
 
 
-def _shared_types() -> tuple[type, ...]:
-    # Imported late: actor.py and remote_function.py import this module.
-    from dsai.mockray.actor import ActorClass, ActorHandle
-    from dsai.mockray.object_ref import ObjectRef
-    from dsai.mockray.remote_function import RemoteFunction
+# Types passed by identity (see the module doc). Ray's handle types add themselves with
+# `shared_by_identity` (importing them here would make an import cycle: they export).
+_SHARED: list[type] = [types.ModuleType, types.CodeType, type, ObjectRef]
 
-    return (types.ModuleType, RemoteFunction, ActorClass, ActorHandle, ObjectRef)
+
+def shared_by_identity(cls: type) -> type:
+    """Class decorator: export passes instances of `cls` by identity, never copies them."""
+    _SHARED.append(cls)
+    return cls
 
 
 class _ExportPickler(cloudpickle.Pickler):
@@ -61,7 +64,7 @@ class _ExportPickler(cloudpickle.Pickler):
     def persistent_id(self, obj: Any) -> Any:
         if obj is self.root:
             return None
-        if isinstance(obj, (type, types.CodeType)) or isinstance(obj, self.shared_types):
+        if isinstance(obj, self.shared_types):
             self.shared.append(obj)
             return len(self.shared) - 1
         return None
@@ -91,7 +94,7 @@ class _ExportUnpickler(pickle.Unpickler):
 def export_copy(obj: Any, what: str) -> Any:
     """`obj` (a function or class) as a worker would unpickle it now."""
     f = io.BytesIO()
-    p = _ExportPickler(f, obj, _shared_types())
+    p = _ExportPickler(f, obj, tuple(_SHARED))
     try:
         p.dump(obj)
     except Exception as e:

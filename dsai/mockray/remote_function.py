@@ -14,7 +14,7 @@ from dsai.mockray import options as opts
 from dsai.mockray import session
 from dsai.mockray.actor import _OptionsWrapper, _strategy
 from dsai.mockray import runtime_env
-from dsai.mockray.export import Export
+from dsai.mockray.export import Export, shared_by_identity
 from dsai.mockray.generator import default_num_returns, start
 from dsai.mockray.placement_binding import CAPTURE, EXPLICIT, bind, pg_options
 from dsai.mockray.runtime_env import current_env, merged
@@ -23,6 +23,7 @@ from dsai.mockray.task import pack_args
 __all__ = ["RemoteFunction", "FuncWrapper"]
 
 
+@shared_by_identity
 class RemoteFunction:
     """A function that runs as a Ray task."""
 

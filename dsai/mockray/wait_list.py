@@ -12,8 +12,9 @@ the list its last `wait` returned. When the next call passes the same refs,
 what was checked still holds; the list subscribed once to each of its pending
 objects (O(1) each, once for the whole loop), so the objects done since are the
 ones that called it, and a heap ordered by list position yields the first
-ready ones. Anything unusual (an object lost, or one that must first be
-fetched from another node) drops the memory (`close`: it stops noting and lets
+ready ones. Anything unusual (an object lost, one that must first be
+fetched from another node, or a generator the driver has read on with
+`next()` since the list was made) drops the memory (`close`: it stops noting and lets
 go of the list) and the call is answered the long way, so the results and the
 simulation are the same either way.
 """
@@ -36,7 +37,8 @@ _state = operator.attrgetter("state")
 class WaitList:
     """The not-ready list a driver `ray.wait` returned, and which of its objects became available."""
 
-    __slots__ = ("rt", "refs", "position", "at", "removed", "heap", "num", "fetch_local", "bail", "changed")
+    __slots__ = ("rt", "refs", "position", "at", "removed", "heap", "num", "fetch_local", "bail", "changed",
+                 "generators")
 
     def __init__(self, rt: Any, refs: list[ObjectRef], entries: list[ObjectEntry]) -> None:
         self.rt = rt
@@ -51,6 +53,9 @@ class WaitList:
         self.heap: list[int] = []  # positions of the objects not pending (any more); ints compare fast
         # The objects that became done since the last look (they called us); None once closed.
         self.changed: list[ObjectEntry] | None = []
+        # Generators, with the object each waited for then: `next(gen)` moves a generator on
+        # to its next object, and then what is remembered of it no longer holds.
+        self.generators = [(r, e) for r, e in zip(refs, entries) if type(r) is not ObjectRef]
         states = list(map(_state, entries))
         if states.count(PENDING) == len(states):
             for e in entries:
@@ -96,6 +101,11 @@ class WaitList:
     def wait(self, refs: list[ObjectRef], num_returns: int, timeout: float | None,
              fetch_local: bool) -> tuple[list[ObjectRef], list[ObjectRef]] | None:
         """`ray.wait` on `refs` (equal to `self.refs`), or None: answer it the long way."""
+        if self.generators:
+            position = self.position
+            for gen, e in self.generators:
+                if e in position and gen._entry is not e:  # still listed, but read on since
+                    return None
         if self.changed or len(self.heap) < num_returns:
             self.num, self.fetch_local, self.bail = num_returns, fetch_local, False
             if not self.poll():

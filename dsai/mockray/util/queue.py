@@ -2,13 +2,19 @@
 
 Ray's `ray.util.queue.Queue` is a thin client around a queue actor; handles
 to the queue can be passed to any task or actor, and every `put`/`get` is a
-call to that actor. Ray's actor is an asyncio actor around `asyncio.Queue`.
-The simulated actor cannot run a real event loop, so blocked `get`/`put`
-calls wait on the simulator instead: each waits in a FIFO line, is woken
-by the `put`/`get` that serves it (a direct hand-off, in arrival order, so
-runs are deterministic) or by a timer after `timeout` virtual seconds. The
-actor runs up to 1000 calls at once (`max_concurrency`), as Ray's async
-actor does, so blocked calls do not stop the others.
+call to that actor (Ray's is an async actor around `asyncio.Queue`). Here
+`_QueueActor` is a plain actor that runs up to 1000 calls at once
+(`max_concurrency`, Ray's default for an async actor), so a blocked call
+does not hold up the others. A `get` on an empty queue (or a `put` on a full
+one) waits on the simulator, in a FIFO line of its kind, until the `put`
+(or `get`) that serves it hands it its item (or slot) directly, in arrival
+order, so runs are deterministic; or until a timer ends it after `timeout`
+virtual seconds (`Empty` / `Full`). `ray.cancel` of a blocked `get`/`put`
+interrupts it, as it interrupts a call of Ray's async actor
+(`cancel_interrupts_running_calls`); a cancelled getter that had already
+been handed an item passes it on, so no item is lost. `shutdown()` lets the
+calls already sent in first (up to `grace_period_s` virtual seconds), then
+kills the actor; `shutdown(force=True)` kills it at once.
 
 One deliberate difference: `get(timeout=0)` / `put(x, timeout=0)` succeed
 when an item / a free slot is there (as on Python >= 3.12). Real Ray on
