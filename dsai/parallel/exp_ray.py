@@ -66,7 +66,7 @@ def _connect() -> str:
     address = course.existing_cluster()
     if not ray.is_initialized():
         if address is None:
-            ray.init(num_cpus=4, num_gpus=2, log_to_driver=False)
+            ray.init(address="local", num_cpus=4, num_gpus=2, log_to_driver=False)
         else:
             ray.init(address=address, log_to_driver=False)
     alive = [n for n in ray.nodes() if n.get("Alive", True)]
