@@ -41,14 +41,17 @@ test-ray: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[ray]"
 	DSAI_BACKEND=ray $(BIN)/python -m pytest -q tests/conformance
 
-# Every student notebook (lax: exercise stubs may raise) on real Ray 2.60.
+# Every student notebook (lax: exercise stubs may raise) on real Ray 2.60, each starting a
+# one-node Ray of its own. CI runs the lessons in test-cluster instead (joining its cluster
+# through RAY_ADDRESS spares each lesson a Ray start); this target is for a change to that path.
 test-lessons-ray: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[ray]"
 	DSAI_BACKEND=ray $(BIN)/python -m pytest -q tests/launch/test_lessons_lax.py
 
 # A real multi-node Ray cluster on this machine (a head and more nodes, `ray start`), and on it
-# the parameter server, the ring all-reduce, GPipe over a placement group, lessons 01 and 03
-# with RAY_ADDRESS set, and a worker node killed mid-run; every node is stopped afterwards.
+# the parameter server, the ring all-reduce, GPipe over a placement group, every student
+# notebook with RAY_ADDRESS set (and one without, on a Ray of its own), and a worker node
+# killed mid-run; every node is stopped afterwards.
 test-cluster: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[ray]"
 	DSAI_BACKEND=ray $(BIN)/python -m pytest -q tests/cluster

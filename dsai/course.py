@@ -78,10 +78,16 @@ def start(num_cpus: int = 4, **init_kwargs: Any) -> Any:
     return context
 
 
+def _local() -> dict[str, Any]:
+    # Real Ray's bare ray.init() joins a cluster that `ray start` left running on this machine
+    # (and then refuses num_cpus); without RAY_ADDRESS a lesson means a Ray of its own.
+    return {} if simulated() else {"address": "local"}
+
+
 def _start_local(ray: Any, num_cpus: int, init_kwargs: dict[str, Any]) -> Any:
     """`ray.init(num_cpus=...)`, once more if real Ray's start-up deadline passed."""
     try:
-        return ray.init(num_cpus=num_cpus, **init_kwargs)
+        return ray.init(num_cpus=num_cpus, **_local(), **init_kwargs)
     except Exception as e:  # noqa: BLE001
         # On a small, busy machine (Binder, 2 cores) Ray's raylet can miss its fixed 30 s
         # start-up deadline; that is the machine, not the lesson: try once more.
@@ -89,7 +95,7 @@ def _start_local(ray: Any, num_cpus: int, init_kwargs: dict[str, Any]) -> Any:
             raise
         print("Ray's start-up timed out on this busy machine; trying once more...")
         ray.shutdown()
-        return ray.init(num_cpus=num_cpus, **init_kwargs)
+        return ray.init(num_cpus=num_cpus, **_local(), **init_kwargs)
 
 
 def needs_simulator(what: str) -> bool:

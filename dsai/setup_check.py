@@ -175,7 +175,7 @@ def check_cluster() -> Check:
     address = None if address in ("", "local") else address
     try:
         if started_here:
-            ray.init(address=address) if address else ray.init(num_cpus=2)
+            ray.init(address=address) if address else ray.init(address="local", num_cpus=2)
         if ray.__name__ == "dsai.mockray":  # the backend actually imported, not the variable
             from dsai import sim
 

@@ -63,6 +63,9 @@ class ActorState:
         self.server: Any = None
         self.idle: Any = None  # the serving worker while it waits for the next call
         self.kill_pending = False  # it called ray.kill on itself; the kill comes after the call
+        # A kill with restart left callers holding its old worker's address: the next call made
+        # fails with this ActorUnavailableError (kill_delay.py), then calls reach the new one.
+        self.stale_call: BaseException | None = None
         self.id_suffix = bytes.fromhex(actor_id[:24]) + bytes.fromhex(actor_id[24:32])  # of its calls' task ids
         self.method_names: dict[str, str] = {}  # method -> task name, "Class.method"
         self.aio: Any = None  # an async actor's event loop (actor_loop.py), made at its first call
@@ -232,6 +235,8 @@ class ActorState:
 
     def _spec_arrived(self, task: Task, node_id: int, attempt: int) -> None:
         if task.done or task.attempt != attempt or self.node is None or self.node.node.id != node_id:
+            if task.spec_to == node_id and not task.done and (self.node is None or self.node.node.id != node_id):
+                task.spec_to = None  # (its actor restarts: placed() sends it again, wherever it lands)
             return  # cancelled or failed meanwhile, or the actor moved (placed() sent it again)
         task.spec_node = node_id
         if task.state == "sending":
@@ -255,6 +260,11 @@ class ActorState:
         if self.state == DEAD:
             self.rt.fail(task, self.death_error)
             return
+        if self.stale_call is not None:
+            error, self.stale_call = self.stale_call, None
+            if task.retries_left == 0:  # (else it is retried, and reaches the new instance)
+                self.rt.fail(task, error)
+                return
         self.mailbox.append(task)
         if self.node is not None and self.needs_spec(task):
             self.send_spec(task)

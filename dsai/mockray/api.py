@@ -15,7 +15,7 @@ from threading import get_ident
 from typing import Any, Sequence
 
 from dsai.mockray import options as opts
-from dsai.mockray import driver_threads, exit_drain, runtime_env, session
+from dsai.mockray import driver_threads, exit_drain, kill_delay, runtime_env, session
 from dsai.mockray.actor import ActorClass, ActorHandle
 from dsai.mockray.exceptions import ActorHandleNotFoundError
 from dsai.mockray.generator import ObjectRefGenerator
@@ -296,7 +296,8 @@ def put(value: Any, *, _owner: Any = None) -> ObjectRef:
 
 
 def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
-    """Kill an actor now; with no_restart=False it may restart (max_restarts)."""
+    """Kill an actor (no_restart=True: now); with no_restart=False it may restart (max_restarts),
+    and the kill reaches its worker KILL_DELAY later, as through Ray's control plane (kill_delay.py)."""
     if not isinstance(actor, ActorHandle):
         raise ValueError("ray.kill() only supported for actors. For tasks, try ray.cancel(). "
                          f"Got: {type(actor)}.")
@@ -314,7 +315,10 @@ def kill(actor: ActorHandle, *, no_restart: bool = True) -> None:
         state.kill_pending = True
         rt.sim.loop.call_soon(state.crash, reason, not no_restart)
         return
-    state.crash(reason, allow_restart=not no_restart)
+    if not no_restart:
+        kill_delay.kill_later(rt, state, reason)  # (through the control plane: kill_delay.py)
+        return
+    state.crash(reason, allow_restart=False)
 
 
 def cancel(object_ref: ObjectRef, *, force: bool = False, recursive: bool = True) -> None:

@@ -5,7 +5,9 @@ There is one waiting primitive, `wait_until(w, timeout)`: wait until
 running the event loop (`_drive`); a simulated worker suspends its process,
 lending its CPU back as Ray does, and is woken by whoever satisfies `w`
 (`_block`). When nothing can ever happen again, the driver fails what can
-never run or raises `SimulationDeadlockError` (stalls.py).
+never run or raises `SimulationDeadlockError` (stalls.py). The driver's other
+threads post their gets and waits to its main thread, which serves them
+while it runs the loop (driver_threads.py).
 
 Waiting for objects (`wait_for`) is a `_Waiter` subscribed to the entries
 not available yet: it counts them becoming available (ready or failed, and

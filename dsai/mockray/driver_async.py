@@ -39,6 +39,11 @@ from dsai.sim.process import current_process
 __all__ = ["await_in_driver", "driver_loop", "watch_future", "DrivingEvent", "on_driver_thread", "pump_for"]
 
 
+# `ray.wait` from a thread other than the driver's main one: set by driver_threads.py (which
+# imports this module's users' layer), for a ref future's result() on such a thread.
+wait_from_thread: Any = None
+
+
 def on_driver_thread() -> bool:
     return threading.get_ident() == clocks.driver_thread() and current_process() is None
 

@@ -35,7 +35,7 @@ import sys
 import threading
 from typing import Any, Callable
 
-from dsai.mockray import session
+from dsai.mockray import driver_async, session
 from dsai.mockray.blocking import _Waiter
 from dsai.mockray.exceptions import RaySystemError, SimulationDeadlockError
 from dsai.mockray.object_ref import PENDING
@@ -160,10 +160,13 @@ class Outside:
             if req.timer is not None:
                 req.timer.cancel()
             req.waiter.close()
+            self.rt.outside = None  # (answering may run this instant's events: the plain way, not again here)
             try:
                 req.result = req.answer()
             except BaseException as e:  # (its thread raises it)
                 req.error = e
+            finally:
+                self.rt.outside = self
             self.set_running(req.thread, True)
             req.lock.release()
 
@@ -229,8 +232,8 @@ class Outside:
                 if until():
                     return True
                 left = None if end is None else end - clock()
-                if left is not None and left <= 0:
-                    return False
+                if left is not None and (left < 0 or (left == 0 and not own)):
+                    return False  # (the driver's own get with timeout 0 still runs this instant's events)
                 vdeadline = None if left is None else loop.now() + left
                 nxt = loop.next_time()
                 if nxt is not None and (vdeadline is None or nxt <= vdeadline):
@@ -284,8 +287,13 @@ def post_get(rt: Any, refs: list, timeout: float | None) -> list:
 def post_wait(rt: Any, refs: list, num_returns: int, timeout: float | None, fetch_local: bool) -> tuple:
     """`ray.wait(refs)` from another thread of the driver."""
     entries = [r._entry or rt.entry(r) for r in refs]
-    if len(set(entries)) != len(entries) or not 0 < num_returns <= len(entries):
-        return rt.wait(refs, num_returns, 0, fetch_local)  # (its error, at once)
+    if len(set(entries)) != len(entries):  # (Ray's errors, as Blocking.wait raises them)
+        raise ValueError("Wait requires a list of unique ray_waitables.")
+    if num_returns <= 0:
+        raise ValueError("Invalid number of objects to return %d." % num_returns)
+    if num_returns > len(entries):
+        raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
+                         "to ray.wait.")
     req = _Request(entries, num_returns, fetch_local, False, timeout,
                    lambda: rt.wait(list(refs), num_returns, 0, fetch_local))
     return outside(rt).post(req)
@@ -293,11 +301,11 @@ def post_wait(rt: Any, refs: list, num_returns: int, timeout: float | None, fetc
 
 # -- the hooks the threading primitives call (locks.outside) -----------------------------------
 
-_LIBRARIES = ("threading", "queue", "concurrent.futures", "dsai.sim", "dsai.mockray")
+_LIBRARIES = ("threading", "queue", "concurrent.futures", "asyncio", "dsai.sim", "dsai.mockray")
 
 
 def _user_waits() -> bool:
-    """Whether the first caller outside threading/queue/concurrent.futures/dsai is user code
+    """Whether the first caller outside threading/queue/concurrent.futures/asyncio/dsai is user code
     (not Jupyter's machinery, whose waits stay real)."""
     f = sys._getframe(2)
     while f is not None:
@@ -360,8 +368,7 @@ class _Hooks:
         thread._dsai_takes_part = True
         out = outside(rt)
         out.set_running(thread, True)
-        from dsai.mockray import driver_async  # (the driver's asyncio loop hears of its requests)
-        loop = driver_async.driver_loop()
+        loop = driver_async.driver_loop()  # (the driver's asyncio loop hears of its requests)
         if loop is not None:
             driver_async.pump_for(loop, out)
 
@@ -424,3 +431,4 @@ def install() -> None:
     hooks = locks.outside = _Hooks()
     clocks.outside_sleep = hooks.quiescent  # (another thread's real sleep: the cluster may run)
     clocks.driver_sleep = _driver_sleep
+    driver_async.wait_from_thread = post_wait

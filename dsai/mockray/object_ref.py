@@ -304,8 +304,7 @@ class _RefFuture(concurrent.futures.Future):
             # Another thread: its wait is a request the driver's thread serves (driver_threads.py).
             if timeout is not None:
                 options.check_wait_timeout(timeout)
-            from dsai.mockray import api  # (api.py imports this module)
-            api.wait([self._ref], timeout=timeout, fetch_local=False)
+            driver_async.wait_from_thread(session.runtime(), [self._ref], 1, timeout, False)
             return
         if not self.done():
             if timeout is not None:

@@ -188,7 +188,7 @@ def start_devices(num_devices: int, spec: DeviceSpec | None = None, *, head_cpus
             return DeviceCluster(int(num_devices), spec, False)
         if not (ray.is_initialized() and ray.cluster_resources().get("GPU", 0) >= num_devices):
             ray.shutdown()
-            ray.init(num_cpus=head_cpus + num_devices, num_gpus=num_devices)
+            ray.init(address="local", num_cpus=head_cpus + num_devices, num_gpus=num_devices)
         return DeviceCluster(int(num_devices), spec, False)
     ray.shutdown()
     import importlib

@@ -19,8 +19,10 @@ starts a one-node Ray here. Its cases, all small enough for a laptop:
   and the bytes on the wire where the backend counts them (Ray does not
   report per-node transfer bytes to a driver: its object manager's counters
   go to its Prometheus metrics).
-- training: the parameter server on the digits, synchronous, 2 workers,
-  `STEPS` steps each; seconds per step (run seconds / steps).
+- training: the parameter server on the digits, synchronous and
+  asynchronous, 2 workers, `STEPS` steps each; seconds per step (run seconds /
+  steps), test accuracy, and the staleness of the applied gradients (mean and
+  largest: 0 when synchronous; asynchronous, it is what the arrival order made it).
 - pipeline: GPipe and 1F1B over 2 stages (one node each where the cluster has
   two: a placement group), 4 micro-batches; the bubble from the timeline and
   the seconds of the step.
@@ -44,7 +46,7 @@ __all__ = ["ALLREDUCE_CASES", "TRAINING_CASES", "PIPELINE_CASES", "REPEATS", "ST
 
 ELEMENTS = 2**20  # float64 per rank: 8 MiB, as in the simulator's all-reduce section
 ALLREDUCE_CASES = [2, 4]  # ring ranks N
-TRAINING_CASES = ["sync"]  # PS modes, 2 workers, 1 shard
+TRAINING_CASES = ["sync", "async"]  # PS modes, 2 workers, 1 shard
 PIPELINE_CASES = [("gpipe", 2, 4), ("1f1b", 2, 4)]  # (schedule, stages, micro-batches)
 REPEATS = 5
 STEPS = 20
@@ -64,7 +66,7 @@ def _connect() -> str:
     address = course.existing_cluster()
     if not ray.is_initialized():
         if address is None:
-            ray.init(num_cpus=4, num_gpus=2, log_to_driver=False)
+            ray.init(address="local", num_cpus=4, num_gpus=2, log_to_driver=False)
         else:
             ray.init(address=address, log_to_driver=False)
     alive = [n for n in ray.nodes() if n.get("Alive", True)]
@@ -118,8 +120,11 @@ def _training_rows(progress: Progress) -> list[dict[str, Any]]:
     for mode in TRAINING_CASES:
         config = ps.PSConfig(mode=mode, workers=2, shards=1, steps=STEPS, eval_every=1000)
         result = ps.simulate(config) if _backend_is_sim() else ps.train(config)
+        staleness = result.staleness
         rows.append({"mode": mode, "workers": 2, "steps": STEPS, "seconds_per_step": result.seconds / STEPS,
-                     "test_accuracy": result.test_accuracy})
+                     "test_accuracy": result.test_accuracy, "gradients": len(result.history),
+                     "mean_staleness": float(staleness.mean()) if len(staleness) else 0.0,
+                     "max_staleness": result.max_staleness})
         progress(f"[ray-compare] training {mode}: {rows[-1]['seconds_per_step'] * 1e3:.2f} ms per step")
     return rows
 
@@ -211,7 +216,9 @@ def compare(progress: Progress) -> list[Section]:
                  for s, r in zip(sim["allreduce"], real["allreduce"])]
     training = [{"mode": s["mode"], "workers": s["workers"], "steps": s["steps"],
                  "sim_seconds_per_step": s["seconds_per_step"], "ray_seconds_per_step": r["seconds_per_step"],
-                 "sim_test_accuracy": s["test_accuracy"], "ray_test_accuracy": r["test_accuracy"]}
+                 "sim_test_accuracy": s["test_accuracy"], "ray_test_accuracy": r["test_accuracy"],
+                 "sim_mean_staleness": s["mean_staleness"], "ray_mean_staleness": r["mean_staleness"],
+                 "sim_max_staleness": s["max_staleness"], "ray_max_staleness": r["max_staleness"]}
                 for s, r in zip(sim["training"], real["training"])]
     pipeline = [{"schedule": s["schedule"], "stages": s["stages"], "microbatches": s["microbatches"],
                  "theory_bubble_fraction": s["theory_bubble_fraction"], "sim_bubble_fraction": s["bubble_fraction"],
@@ -233,8 +240,13 @@ def compare(progress: Progress) -> list[Section]:
         Section("ray_training", f"Parameter server on digits, {STEPS} steps per worker ({where})", training,
                 [Column("mode", "mode"), Column("workers", "N"), Column("sim_seconds_per_step", "sim ms/step", ms),
                  Column("ray_seconds_per_step", "Ray ms/step", ms),
-                 Column("sim_test_accuracy", "sim acc", "{:.3f}"), Column("ray_test_accuracy", "Ray acc", "{:.3f}")],
-                ["ms/step: the run's seconds over its steps (virtual on the simulator, wall on Ray)."]),
+                 Column("sim_test_accuracy", "sim acc", "{:.3f}"), Column("ray_test_accuracy", "Ray acc", "{:.3f}"),
+                 Column("sim_mean_staleness", "sim stale mean", "{:.2f}"),
+                 Column("ray_mean_staleness", "Ray stale mean", "{:.2f}"),
+                 Column("sim_max_staleness", "sim stale max"), Column("ray_max_staleness", "Ray stale max")],
+                ["ms/step: the run's seconds over its steps (virtual on the simulator, wall on Ray); "
+                 "staleness: server versions between the weights a gradient was computed on and the "
+                 "version it was applied to, over every applied gradient."]),
         Section("ray_pipeline", f"Pipeline step, 8 x 128 MLP, batch 1,024 ({where})", pipeline,
                 [Column("schedule", "schedule"), Column("stages", "p"), Column("microbatches", "m"),
                  Column("theory_bubble_fraction", "theory bubble", "{:.3f}"),

@@ -62,7 +62,7 @@ def start_cluster(nodes: int, *, latency: float = 1e-4, bandwidth: float = 1.25e
 
         address = existing_cluster()
         if address is None:
-            return ray.init(num_cpus=nodes * cpus_per_node + 1)
+            return ray.init(address="local", num_cpus=nodes * cpus_per_node + 1)
         context = ray.init(address=address)
         have = len(worker_nodes())
         if have < nodes:

@@ -144,6 +144,12 @@ class ParameterServer:
     def get_version(self) -> int:
         return self.version
 
+    def version_if_restarted(self) -> int | None:
+        """The version, if this is a restarted instance (None from the one a kill has not reached yet)."""
+        from dsai import ray
+
+        return self.version if ray.get_runtime_context().was_current_actor_reconstructed else None
+
     def get_snapshots(self) -> dict[int, tuple[float, np.ndarray]]:
         """{version: (time, weights)} every `eval_every` versions (since the last restart)."""
         return self.snapshots

@@ -183,11 +183,23 @@ class _Run:
         server = self.servers[shard]
         before = ray.get(server.get_version.remote())
         ray.kill(server, no_restart=False)
-        after = ray.get(server.get_version.remote())  # answered by the restarted actor
+        after = self._restarted_version(server)
         self.lost_updates = before - after
         self.events.append(f"server shard {shard} killed at version {before} (t={now() - self.t0:.4f} s), "
                            f"restarted from its checkpoint at version {after}: {before - after} "
                            f"updates lost (checkpoint every {self.cfg.checkpoint_every})")
+
+    @staticmethod
+    def _restarted_version(server: Any) -> int:
+        """The version the restarted server loaded. The kill travels through Ray's control plane,
+        so calls made right after it may still reach the old instance, or fail while it restarts."""
+        while True:
+            try:
+                version = ray.get(server.version_if_restarted.remote())
+            except ray.exceptions.ActorUnavailableError:
+                continue
+            if version is not None:
+                return version
 
     def _get_step(self, w: int, ref: Any) -> dict[str, Any] | None:
         """A step's report; None if the worker died (or the step failed with a killed server)."""

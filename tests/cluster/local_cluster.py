@@ -43,6 +43,7 @@ RAY_ENV = {"DSAI_BACKEND": "ray", "RAY_AUTH_MODE": "disabled", "RAY_raylet_start
 READY_LINE = "This command will now block forever"  # what `ray start --block` prints once up
 START_TIMEOUT_S = 300
 START_NICE = -10  # the CPU priority a node starts with (see Node)
+START_ATTEMPTS = 3  # a node that does not come up is stopped and started again, this many times in all
 
 
 def free_port() -> int:
@@ -75,12 +76,15 @@ class Node:
 
     def __init__(self, name: str, args: list[str], log: Path, env: dict[str, str]) -> None:
         self.name, self.log, self.args = name, log, args
-        # ray.nodes() reports each node's DashboardAgentListenPort: how a test finds its node ID.
+        # ray.nodes() reports each node's NodeManagerPort, which we chose: how a test finds its node ID.
+        self.node_manager_port = int(next(a for a in args if a.startswith("--node-manager-port="))
+                                     .split("=")[1])
         self.agent_port = int(next(a for a in args if a.startswith("--dashboard-agent-listen-port="))
                               .split("=")[1])
         # A raylet gives its dashboard agent 15 s to report its ports and aborts otherwise; on a
         # loaded 2-core machine the agent's imports alone take longer. So a node starts with a
-        # raised CPU priority (when allowed: root), back to normal once it is up (`wait_ready`).
+        # raised CPU priority (when allowed: root), back to normal once it is up (`wait_ready`),
+        # and the agent's port is announced for it (`_announce_agent_port`).
         boost = ["nice", "-n", str(START_NICE)] if os.geteuid() == 0 else []
         with open(log, "w") as out:
             self.proc = subprocess.Popen(boost + args, stdout=out, stderr=subprocess.STDOUT, env=env,
@@ -114,6 +118,14 @@ class Node:
         agent to write `dashboard_agent_listen_port_<node id>` into the session dir, and aborts
         otherwise. Under load the agent's imports take longer; the port is fixed (we passed
         --dashboard-agent-listen-port), so we write the same file first: the agent rewrites it.
+
+        This reaches into Ray's session dir, and nothing public replaces it in 2.60 (measured
+        on this machine, load average 13-20, nodes started at nice -10, 3 attempts each): without
+        it 4 of 5 starts of a third and fourth node aborted with "Timed out waiting for file
+        .../dashboard_agent_listen_port_<id>", although RAY_agent_register_timeout_ms was 300000
+        and --include-dashboard=false (the raylet starts its agent regardless; the wait is fixed,
+        and ray.cluster_utils.Cluster starts the same raylet). If Ray moves the file, this
+        writes where nobody reads, and a node that misses the wait is started again (`_start`).
         """
         if self._announced:
             return
@@ -154,7 +166,7 @@ class Node:
         """This node's Ray node ID (the driver must be connected)."""
         import ray
 
-        [node] = [n for n in ray.nodes() if n.get("DashboardAgentListenPort") == self.agent_port]
+        [node] = [n for n in ray.nodes() if n.get("NodeManagerPort") == self.node_manager_port]
         return node["NodeID"]
 
     def alive(self) -> bool:
@@ -211,7 +223,7 @@ class LocalRayCluster:
                 *self._node_args(cpus, gpus, resources)]
         return self._start(name, args)
 
-    def _start(self, name: str, args: list[str], attempts: int = 2) -> Node:
+    def _start(self, name: str, args: list[str], attempts: int = START_ATTEMPTS) -> Node:
         """Start a node; once more if it did not come up (a busy machine misses Ray's deadlines)."""
         for attempt in range(attempts):
             node = Node(name, args, self.temp_dir / f"{name}-{attempt}.log", self.env)

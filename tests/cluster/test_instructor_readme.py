@@ -54,3 +54,47 @@ def test_readme_points_jupyter_at_the_cluster_with_ray_address():
     [lab] = [c for c in _commands() if "jupyter" in c]
     env = dict(a.split("=", 1) for a in lab if re.match(r"^[A-Z_]+=", a))
     assert env["DSAI_BACKEND"] == "ray" and env["RAY_ADDRESS"].startswith("HEAD_IP:")
+
+
+def _needs_table() -> dict[str, dict[str, str]]:
+    """{lesson number: {column: cell}} from the section's lesson table."""
+    section = README.read_text().split(SECTION, 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("| ")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows = {}
+    for line in lines[2:]:
+        cells = dict(zip(header, (c.strip() for c in line.strip("|").split("|"))))
+        rows[cells["lesson"].split()[0]] = cells
+    return rows
+
+
+def _setup_needs(notebook: Path) -> tuple[int, int]:
+    """(CPUs, GPUs) a lesson's code asks for: course.start's, and the most devices it starts."""
+    import json
+
+    code = "\n".join("".join(c["source"]) for c in json.loads(notebook.read_text())["cells"]
+                     if c["cell_type"] == "code")
+    [start] = set(re.findall(r"course\.start\(([^)]*)\)", code)) - {
+        s for s in re.findall(r"course\.start\(([^)]*)\)", code) if "seed" in s}
+    cpus = int(re.search(r"num_cpus=(\d+)", start).group(1))
+    gpus = [int(g) for g in re.findall(r"num_gpus=(\d+)", start)]
+    gpus += [int(n) for n in re.findall(r"start_devices\((\d+)", code)]
+    return cpus, max(gpus, default=0)
+
+
+def test_readme_says_what_each_lesson_needs_and_the_fixture_has_it(cluster):
+    table = _needs_table()
+    lessons = sorted((README.parents[1] / "notebooks").glob("*.ipynb"))
+    assert sorted(table) == sorted(p.name[:2] for p in lessons), "one row per lesson"
+    nodes = [n for n in cluster.nodes if n.alive()]
+    have_cpus = sum(int(_flags(n.args)["--num-cpus"]) for n in nodes)
+    have_gpus = sum(int(_flags(n.args)["--num-gpus"]) for n in nodes)
+    for notebook in lessons:
+        row = table[notebook.name[:2]]
+        cpus, gpus = _setup_needs(notebook)
+        assert int(row["CPUs"]) == cpus, f"{notebook.name}: README says {row['CPUs']} CPUs, setup asks {cpus}"
+        said_gpus = 0 if row["GPUs"] == "-" else int(row["GPUs"].split()[0])
+        assert said_gpus == gpus, f"{notebook.name}: README says {row['GPUs']} GPUs, the lesson uses {gpus}"
+        assert row["nodes"] == "1 or more"
+        # The lesson tests run every lesson on this cluster: it must have what the table says.
+        assert have_cpus >= cpus and have_gpus >= gpus, (notebook.name, have_cpus, have_gpus)

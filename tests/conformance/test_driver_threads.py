@@ -229,6 +229,20 @@ def test_an_async_actor_runs_on_its_event_loop_thread(ray):
     ray.kill(a)
 
 
+def test_a_one_call_at_a_time_actor_runs_on_its_main_thread(ray):
+    @ray.remote
+    class Sync:
+        def __init__(self):
+            self.born = threading.current_thread().name
+
+        def where(self):
+            return self.born, threading.current_thread().name, threading.active_count()
+
+    a = Sync.remote()
+    assert ray.get(a.where.remote()) == ("MainThread", "MainThread", 2)
+    ray.kill(a)
+
+
 def test_a_threaded_actors_calls_run_on_dummy_threads(ray):
     @ray.remote(max_concurrency=2)
     class Threaded:
@@ -287,3 +301,12 @@ def test_the_driver_sleeps_while_a_thread_gets(ray, slow, now):
     if BACKEND == "sim":  # the thread's get returned as its task ended, not at the next sleep's end
         assert at - t0 == pytest.approx(1.0, abs=1e-9)
         assert now() - t0 == pytest.approx(1.0, abs=1e-9)  # (the sleep that covered 1.0 ended there)
+
+
+def test_bad_waits_from_another_thread_raise_rays_errors(ray, slow):
+    ref = slow.remote(0)
+    with cf.ThreadPoolExecutor(1) as pool:
+        with pytest.raises(ValueError, match="num_returns cannot be greater"):
+            pool.submit(ray.wait, [ref], num_returns=2).result()
+        with pytest.raises(ValueError, match="unique"):
+            pool.submit(ray.wait, [ref, ref]).result()

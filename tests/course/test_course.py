@@ -58,7 +58,7 @@ def test_start_retries_once_when_real_rays_startup_times_out(monkeypatch, capsys
     monkeypatch.setattr(dsai, "ray", fake, raising=False)
     monkeypatch.setitem(__import__("sys").modules, "dsai.ray", fake)
     assert course.start(num_cpus=2) == "context"
-    assert calls == [{"num_cpus": 2}, "shutdown", {"num_cpus": 2}]
+    assert calls == [{"num_cpus": 2, "address": "local"}, "shutdown", {"num_cpus": 2, "address": "local"}]
     assert "trying once more" in capsys.readouterr().out
 
     calls.clear()

@@ -13,7 +13,7 @@ import pytest
 
 import dsai.mockray as ray
 import dsai.sim as sim
-from dsai.mockray.exceptions import ActorDiedError, TaskCancelledError, WorkerCrashedError
+from dsai.mockray.exceptions import ActorDiedError, ActorUnavailableError, TaskCancelledError, WorkerCrashedError
 from dsai.mockray.runtime import REUSE_LIMIT
 
 
@@ -336,7 +336,10 @@ def test_killing_an_idle_actor_ends_its_waiting_worker(sim_ray):
     ray.get(w.whoami.remote())
     idle = _served_by[0]
     ray.kill(w, no_restart=False)  # restarts: fresh state, a new worker process
+    time.sleep(0.001)  # (the kill reaches the worker once the cluster runs: kill_delay.py)
     assert idle.done and idle.killed
+    with pytest.raises(ActorUnavailableError):  # (the first call after it finds the old worker gone, as on Ray)
+        ray.get(w.whoami.remote())
     assert ray.get(w.whoami.remote()) == 1
     assert _served_by[1] is not idle
     ray.kill(w)

@@ -34,3 +34,15 @@ def test_timeline_bubble_says_when_steps_are_missing():
 def test_backend_ray_runs_its_own_set_not_the_simulators_sections(capsys):
     assert main(["--backend", "ray", "--only", "allreduce"]) == 2
     assert "--backend ray runs its own set" in capsys.readouterr().err
+
+
+def test_training_rows_have_sync_and_async_with_their_staleness():
+    # The simulator's side of the comparison (the real side runs on a cluster).
+    from dsai.parallel.exp_ray import STEPS, _training_rows
+
+    rows = {r["mode"]: r for r in _training_rows(lambda line: None)}
+    assert set(rows) == {"sync", "async"}
+    for r in rows.values():
+        assert r["gradients"] == 2 * STEPS and r["seconds_per_step"] > 0 and 0.1 < r["test_accuracy"] <= 1
+    assert rows["sync"]["max_staleness"] == 0 and rows["sync"]["mean_staleness"] == 0
+    assert rows["async"]["max_staleness"] >= 1 and rows["async"]["mean_staleness"] > 0

@@ -16,7 +16,30 @@ def parse(seconds):
     return f"parsed {seconds}"
 
 
+@ray.remote
+class Gate:
+    def __init__(self):
+        self.arrived = 0
+
+    def arrive(self):
+        self.arrived += 1
+        return self.arrived
+
+    def count(self):
+        return self.arrived
+
+
+@ray.remote
+def meet(gate, n):
+    """Returns once n of these run at the same time: n workers are up (a cold start takes seconds)."""
+    ray.get(gate.arrive.remote())
+    while ray.get(gate.count.remote()) < n:
+        time.sleep(0.01)
+
+
 async def main():
+    gate = Gate.remote()
+    await asyncio.gather(*[meet.remote(gate, 3) for _ in range(3)])  # warm workers: only the sleeps differ
     start = time.perf_counter()
     refs = [fetch.remote(s) for s in (3, 1, 2)]
     order, parsed = [], []
