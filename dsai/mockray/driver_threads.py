@@ -201,7 +201,9 @@ class Outside:
             else:
                 waited += _POLL
             with self.mutex:
-                self.running = {t for t in self.running if t.is_alive() and not getattr(t, "_dsai_ended", False)}
+                # (a thread marked running as it is started is not alive yet: keep it)
+                self.running = {t for t in self.running if not getattr(t, "_dsai_ended", False)
+                                and (t.is_alive() or not t._started.is_set())}
 
     def _stuck(self) -> bool:
         """The cluster is idle, yet objects someone subscribed to (a future's done-callback)

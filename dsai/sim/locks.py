@@ -132,16 +132,9 @@ class Lock:
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         proc = current_process()
         if proc is None:
-            hooks = outside
-            if hooks is None or not blocking or timeout == 0:
-                return self._lock.acquire(blocking, timeout)
-            if self._lock.acquire(False):
-                return True
-            hooks.quiescent(True)  # (another thread of the driver waits: the cluster may run)
-            try:
-                return self._lock.acquire(True, timeout)
-            finally:
-                hooks.quiescent(False)
+            # (Not a wait the driver counts as quiescent: a lock is held briefly, often by the
+            # driver's thread itself on its way into a wait, e.g. an Event's lock.)
+            return self._lock.acquire(blocking, timeout)
         if self._lock.acquire(False):
             return True
         if not blocking:

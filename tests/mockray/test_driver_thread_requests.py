@@ -20,10 +20,16 @@ def _program(seed: int) -> tuple:
         time.sleep(s)
         return sim.now()
 
+    keep = []  # every ref stays alive: a ref dropped on another thread is released whenever
+    # that thread lets go of it (real timing), which is not what this test is about
+
     def work(x):  # each thread: a get, then a task of its own, then a wait
-        a = ray.get(slow.remote(x / 2))
+        first = slow.remote(x / 2)
+        a = ray.get(first)
         b = slow.remote(a)
-        ready, _ = ray.wait([b, slow.remote(x)], num_returns=1)
+        refs = [b, slow.remote(x)]
+        keep.extend([first, *refs])
+        ready, _ = ray.wait(refs, num_returns=1)
         return a, ray.get(ready)
 
     async def main():
@@ -37,6 +43,7 @@ def _program(seed: int) -> tuple:
     t.start()
     t.join()
     timeline = json.dumps(ray.timeline(), sort_keys=True)
+    keep.clear()
     ray.shutdown()
     return mapped, got, out, timeline
 
