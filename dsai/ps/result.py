@@ -25,7 +25,7 @@ class Update:
     time: float        # seconds since the run began when it was applied (virtual on the simulator)
     computed: int      # server version of the weights it was computed on
     applied: int       # server version it was applied to
-    loss: float        # the worker's mini-batch loss
+    loss: float        # the worker's mini-batch loss (nan: the worker died before reporting it)
 
     @property
     def staleness(self) -> int:

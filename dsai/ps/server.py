@@ -15,7 +15,10 @@ depends on the consistency model:
   whatever order they arrived in. Clocks are applied in order.
 
 Every applied gradient is returned as a record (worker, clock, version it
-was computed on, version it was applied to, time); every `eval_every`
+was computed on, version it was applied to, time), in the reply to the call
+that applied it, and kept in the server's own log: a reply can be lost (its
+worker died while the call ran) though the update stands, so the log is the
+authority the driver reconciles with (`get_records`). Every `eval_every`
 versions the server keeps a copy of its weights for the learning curve.
 Every `checkpoint_every` versions it saves its state to a `CheckpointStore`
 actor (the stand-in for durable storage); when Ray restarts a killed server,
@@ -95,6 +98,7 @@ class ParameterServer:
         self.snapshots: dict[int, tuple[float, np.ndarray]] = {}  # version -> (time, weights)
         self.store, self.checkpoint_every = store, checkpoint_every
         self.restored_from: int | None = None
+        self.log: list[dict[str, Any]] = []   # every record this incarnation applied, in order
         if store is not None:  # a restart runs __init__ again: resume from the last checkpoint
             from dsai import ray
 
@@ -150,6 +154,10 @@ class ParameterServer:
 
         return self.version if ray.get_runtime_context().was_current_actor_reconstructed else None
 
+    def get_records(self) -> list[dict[str, Any]]:
+        """Every record this incarnation applied, in apply order (replies may have been lost)."""
+        return self.log
+
     def get_snapshots(self) -> dict[int, tuple[float, np.ndarray]]:
         """{version: (time, weights)} every `eval_every` versions (since the last restart)."""
         return self.snapshots
@@ -180,8 +188,10 @@ class ParameterServer:
                    self.momentum)
         self.version += 1
         t = now()
+        # (replies carry these dicts as they are: a new key would add bytes to every push's reply)
         records = [{"worker": w, "clock": c, "computed": v, "applied": applied_to, "time": t}
                    for w, c, v, _ in items]
+        self.log += records
         if self.version % self.eval_every == 0:
             self.snapshots[self.version] = (t, self.w.copy())
         if self.checkpoint_every and self.version % self.checkpoint_every == 0:

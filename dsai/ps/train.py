@@ -84,6 +84,11 @@ def _check_data(config: PSConfig, data: Any) -> None:
                             f"worker needs its own shard, use at most {len(y)} workers")
 
 
+def _record_key(record: dict[str, Any]) -> tuple[Any, ...]:
+    """What identifies one applied gradient's record (see `_Run._take_missed_records`)."""
+    return (record["worker"], record["clock"], record["computed"], record["applied"], record["time"])
+
+
 class _Run:
     """One training run's driver state."""
 
@@ -104,6 +109,7 @@ class _Run:
         self.records: list[dict[str, Any]] = []   # shard 0's apply records
         self.pushes = 0                            # gradients the servers acknowledged
         self.server_killed = False
+        self.worker_died = False                   # a push reply may have been lost with it
         self._start_actors(x_train, y_train)
 
     # --- actors --------------------------------------------------------------
@@ -162,6 +168,7 @@ class _Run:
         if w not in self.live:
             return
         self.live.remove(w)
+        self.worker_died = True
         self.events.append(f"worker {w} {why} after {self.pushes} gradients "
                            f"(t={now() - self.t0:.4f} s); its shard of {self.shard_sizes[w]} examples "
                            f"was not trained on afterwards; {len(self.live)} workers went on")
@@ -285,6 +292,8 @@ class _Run:
         snapshots = ray.get([s.get_snapshots.remote() for s in self.servers])
         weights = np.concatenate([w for _, w in pulled])
         end = now() - self.t0
+        if self.worker_died:  # after `end`: a run without a dead worker sends no extra message
+            self._take_missed_records()
         records = sorted(self.records, key=lambda r: (r["time"], r["applied"], r["worker"]))
         history = [Update(r["worker"], r["clock"], r["time"] - self.t0, r["computed"], r["applied"],
                           self.losses.get((r["worker"], r["clock"]), float("nan")))
@@ -303,6 +312,20 @@ class _Run:
             ray.kill(actor)
         return TrainResult(self.cfg, history, weights, accuracy, end, curve, self.events,
                            self.lost_updates, self.stopped, simulated())
+
+    def _take_missed_records(self) -> None:
+        """Add the updates shard 0 applied whose records never reached the driver.
+
+        A round is applied by the push that completes it, and that push's reply carries the
+        round's records; if its worker died meanwhile, the reply is lost but the update stands.
+        The server's log has every record of its current incarnation. A record is known by what
+        it says: a server applies a worker's clock once, and a restarted one does so later in
+        time, so (worker, clock, computed, applied, time) names one update. (Records of a killed
+        server's earlier incarnation come only from replies: its updates since the last
+        checkpoint were lost with it anyway, see `lost_updates`.)"""
+        seen = {_record_key(r) for r in self.records}
+        log = ray.get(self.servers[0].get_records.remote())
+        self.records += [r for r in log if _record_key(r) not in seen]
 
     def _accuracy(self, w: np.ndarray, x: np.ndarray, y: np.ndarray) -> float:
         if not np.all(np.isfinite(w)):

@@ -197,11 +197,13 @@ def plot_fault_run(run: FaultRun) -> Any:
     losses = np.array([u.loss for u in r.history])
     order = np.argsort(times, kind="stable")
     times, losses = times[order], losses[order]
-    loss_ax.plot(times, losses, ".", ms=2, color="#9ecae1", label="mini-batch loss", gid="loss-points")
+    known = np.isfinite(losses)  # a worker that died mid-step never reported its gradient's loss
+    loss_times, losses = times[known], losses[known]
+    loss_ax.plot(loss_times, losses, ".", ms=2, color="#9ecae1", label="mini-batch loss", gid="loss-points")
     if len(losses) >= 8:
         k = 8
         smooth = np.convolve(losses, np.ones(k) / k, mode="valid")
-        loss_ax.plot(times[k - 1:], smooth, color="#08519c", label="mean of the last 8", gid="loss-mean")
+        loss_ax.plot(loss_times[k - 1:], smooth, color="#08519c", label="mean of the last 8", gid="loss-mean")
     loss_ax.set_ylabel("training loss\n(cross-entropy)")
     loss_ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
 
