@@ -76,7 +76,11 @@ def test_a_kill_without_restart_acts_at_once(ray, Counter, backend):
     except ray.exceptions.ActorDiedError:
         first = "died"
     assert first in (2, "died")
+    try:  # also a race on Ray (CI once saw it answer 3); the simulator: died
+        second = ray.get(after, timeout=60)
+    except ray.exceptions.ActorDiedError:
+        second = "died"
+    # Calls run in submission order, so once one died every later one died too.
+    assert (first, second) in ((2, 3), (2, "died"), ("died", "died"))
     if backend == "sim":
-        assert first == "died"
-    with pytest.raises(ray.exceptions.ActorDiedError):
-        ray.get(after, timeout=60)
+        assert (first, second) == ("died", "died")
