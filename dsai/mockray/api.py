@@ -15,7 +15,7 @@ from threading import get_ident
 from typing import Any, Sequence
 
 from dsai.mockray import options as opts
-from dsai.mockray import driver_threads, exit_drain, kill_delay, runtime_env, session
+from dsai.mockray import driver_hooks, driver_threads, exit_drain, kill_delay, runtime_env, session
 from dsai.mockray.actor import ActorClass, ActorHandle
 from dsai.mockray.exceptions import ActorHandleNotFoundError
 from dsai.mockray.generator import ObjectRefGenerator
@@ -408,4 +408,4 @@ def get_gpu_ids() -> list[int]:
 
 
 session.starter = init  # a Ray call before ray.init starts a default cluster, as in Ray
-driver_threads.install()  # the driver's other threads get and wait through its main one
+driver_hooks.install()  # the driver's threading waits serve the cluster and its other threads

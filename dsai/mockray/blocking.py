@@ -149,6 +149,17 @@ class _Waiter:
             self.rt.sim.wake(self.proc, "timeout")
 
 
+def check_wait_args(unique: int, given: int, num_returns: int) -> None:
+    """Ray's errors for a `ray.wait` on `given` refs of which `unique` are distinct objects."""
+    if unique != given:
+        raise ValueError("Wait requires a list of unique ray_waitables.")
+    if num_returns <= 0:
+        raise ValueError("Invalid number of objects to return %d." % num_returns)
+    if num_returns > given:
+        raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
+                         "to ray.wait.")
+
+
 class Blocking:
     """The blocking calls' engine: wait for objects, as the driver or as a worker."""
 
@@ -317,13 +328,7 @@ class Blocking:
         if None in unique:  # refs rebuilt from their id (e.g. unpickled): look them up
             entries = [r._entry or self.entry(r) for r in object_refs]
             unique = set(entries)
-        if len(unique) != len(entries):  # one entry per object id
-            raise ValueError("Wait requires a list of unique ray_waitables.")
-        if num_returns <= 0:
-            raise ValueError("Invalid number of objects to return %d." % num_returns)
-        if num_returns > len(object_refs):
-            raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
-                             "to ray.wait.")
+        check_wait_args(len(unique), len(entries), num_returns)
         w = self.wait_for(entries, num_returns, timeout, fetch_local=fetch_local, stop_on_error=False)
         # The first num_returns available ones, in input order; the rest keep their order.
         picked, available = [], w.available

@@ -39,7 +39,7 @@ from dsai.sim.process import current_process
 __all__ = ["await_in_driver", "driver_loop", "watch_future", "DrivingEvent", "on_driver_thread", "pump_for"]
 
 
-# `ray.wait` from a thread other than the driver's main one: set by driver_threads.py (which
+# `ray.wait` from a thread other than the driver's main one: set by driver_hooks.py (which
 # imports this module's users' layer), for a ref future's result() on such a thread.
 wait_from_thread: Any = None
 

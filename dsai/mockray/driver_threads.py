@@ -31,16 +31,13 @@ must not move the cluster's clock between cells), as for `time.sleep`.
 from __future__ import annotations
 
 import _thread
-import sys
 import threading
 from typing import Any, Callable
 
-from dsai.mockray import driver_async, session
-from dsai.mockray.blocking import _Waiter
+from dsai.mockray.blocking import _Waiter, check_wait_args
 from dsai.mockray.exceptions import RaySystemError, SimulationDeadlockError
 from dsai.mockray.object_ref import PENDING
-from dsai.sim import clocks, locks
-from dsai.sim.process import current_process
+from dsai.sim import clocks
 
 __all__ = ["post_get", "post_wait", "Outside", "PATIENCE"]
 
@@ -289,106 +286,10 @@ def post_get(rt: Any, refs: list, timeout: float | None) -> list:
 def post_wait(rt: Any, refs: list, num_returns: int, timeout: float | None, fetch_local: bool) -> tuple:
     """`ray.wait(refs)` from another thread of the driver."""
     entries = [r._entry or rt.entry(r) for r in refs]
-    if len(set(entries)) != len(entries):  # (Ray's errors, as Blocking.wait raises them)
-        raise ValueError("Wait requires a list of unique ray_waitables.")
-    if num_returns <= 0:
-        raise ValueError("Invalid number of objects to return %d." % num_returns)
-    if num_returns > len(entries):
-        raise ValueError("num_returns cannot be greater than the number of ray_waitables provided "
-                         "to ray.wait.")
+    check_wait_args(len(set(entries)), len(entries), num_returns)
     req = _Request(entries, num_returns, fetch_local, False, timeout,
                    lambda: rt.wait(list(refs), num_returns, 0, fetch_local))
     return outside(rt).post(req)
-
-
-# -- the hooks the threading primitives call (locks.outside) -----------------------------------
-
-_LIBRARIES = ("threading", "queue", "concurrent.futures", "asyncio", "dsai.sim", "dsai.mockray")
-
-
-def _user_waits() -> bool:
-    """Whether the first caller outside threading/queue/concurrent.futures/asyncio/dsai is user code
-    (not Jupyter's machinery, whose waits stay real)."""
-    f = sys._getframe(2)
-    while f is not None:
-        mod = f.f_globals.get("__name__", "")
-        if not mod.startswith(_LIBRARIES):
-            return not mod.startswith(locks._INFRASTRUCTURE)
-        f = f.f_back
-    return True
-
-
-class _Hooks:
-    """What dsai.sim's threading primitives call outside simulated work (locks.outside)."""
-
-    @staticmethod
-    def _runtime() -> Any:
-        rt = session.runtime_or_none()
-        if rt is None or rt.sim.loop.running:
-            return None
-        return rt
-
-    def driver_wait(self, until: Callable[[], bool], timeout: float | None, bell: Any) -> bool | None:
-        """The driver's thread waits in a `threading` primitive: serve the cluster meanwhile.
-        None: not the driver's thread, no cluster, or Jupyter's own wait (wait for real)."""
-        if threading.get_ident() != clocks.driver_thread() or current_process() is not None:
-            return None
-        rt = self._runtime()
-        if rt is None or not _user_waits():
-            return None
-        return outside(rt).serve(until, timeout, bell, False)
-
-    @staticmethod
-    def is_driver() -> bool:
-        return threading.get_ident() == clocks.driver_thread()
-
-    def woken(self, thread: Any) -> None:
-        """`thread`, waiting in a `threading` wait, is notified (by the caller)."""
-        rt = session.runtime_or_none()
-        out = rt.outside if rt is not None else None
-        if out is not None and getattr(thread, "_dsai_takes_part", False):
-            out.set_running(thread, True)
-
-    def quiescent(self, waiting: bool) -> None:
-        """Another thread enters (True) or leaves (False) a `threading` wait."""
-        if threading.get_ident() == clocks.driver_thread():
-            return
-        rt = session.runtime_or_none()
-        out = rt.outside if rt is not None else None
-        if out is None:
-            return
-        t = threading.current_thread()
-        if getattr(t, "_dsai_takes_part", False):
-            out.set_running(t, not waiting)
-
-    def thread_started(self, thread: Any) -> None:
-        """A thread is started outside simulated work: it takes part if the driver's user code
-        started it while a cluster is up (not Jupyter's machinery)."""
-        rt = session.runtime_or_none()
-        if rt is None or not _user_waits():
-            return
-        thread._dsai_takes_part = True
-        out = outside(rt)
-        out.set_running(thread, True)
-        loop = driver_async.driver_loop()  # (the driver's asyncio loop hears of its requests)
-        if loop is not None:
-            driver_async.pump_for(loop, out)
-
-    def thread_ended(self, thread: Any) -> None:
-        rt = session.runtime_or_none()
-        out = rt.outside if rt is not None else None
-        if out is not None and getattr(thread, "_dsai_takes_part", False):
-            out.set_running(thread, False)
-
-
-def _driver_sleep(sim: Any, seconds: float) -> bool:
-    """The driver's `time.sleep(s)` runs the cluster `s` virtual seconds: serving other threads too."""
-    rt = session.runtime_or_none()
-    out = rt.outside if rt is not None and rt.sim is sim else None
-    if out is None or not out.busy():
-        return False
-    out.serve(lambda: False, seconds, locks.Bell(), True)
-    return True
 
 
 def close(rt: Any) -> None:
@@ -407,30 +308,3 @@ def close(rt: Any) -> None:
                                    "ray.wait: the cluster it waited on is gone")
         req.lock.release()
     out.running.clear()
-
-
-def _at_exit() -> None:
-    """The interpreter exits and is about to wait for its non-daemon threads: serve the ones
-    that take part until they end (they may be waiting on the cluster)."""
-    rt = session.runtime_or_none()
-    out = rt.outside if rt is not None else None
-    if out is None or rt.sim.loop.running or threading.get_ident() != clocks.driver_thread():
-        return
-
-    def others() -> list:
-        return [t for t in threading.enumerate() if getattr(t, "_dsai_takes_part", False)
-                and not t.daemon and not getattr(t, "_dsai_ended", False) and t is not threading.current_thread()]
-
-    try:
-        out.serve(lambda: not others(), None, locks.Bell(), False)
-    except SimulationDeadlockError:
-        pass  # (its requests were failed with it: the threads end)
-
-
-def install() -> None:
-    if locks.outside is None:
-        threading._register_atexit(_at_exit)
-    hooks = locks.outside = _Hooks()
-    clocks.outside_sleep = hooks.quiescent  # (another thread's real sleep: the cluster may run)
-    clocks.driver_sleep = _driver_sleep
-    driver_async.wait_from_thread = post_wait

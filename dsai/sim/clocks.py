@@ -72,7 +72,7 @@ _real_datetime = _dt.datetime
 _sim: Any = None  # the connected simulation, whose clock the driver's includes
 _base = 0.0  # virtual seconds run by earlier connected simulations
 _driver = threading.main_thread().ident  # the thread that connected it
-outside_sleep: Any = None  # called (True/False) around another thread's real sleep (mockray/driver_threads.py)
+outside_sleep: Any = None  # called (True/False) around another thread's real sleep (mockray/driver_hooks.py)
 driver_sleep: Any = None  # driver_sleep(sim, s): the driver's sleep, if it serves other threads (True)
 
 

@@ -53,7 +53,7 @@ def _infrastructure_waits() -> bool:
 
 
 # Outside simulated work, the layer above may serve the cluster while the driver's thread
-# waits, and needs to know when its other threads wait (dsai.mockray.driver_threads sets it):
+# waits, and needs to know when its other threads wait (dsai.mockray.driver_hooks sets it):
 # an object with driver_wait(until, timeout, bell), quiescent(waiting), thread_started(t)
 # and thread_ended(t). None: every wait outside simulated work is simply the real one.
 outside: Any = None

@@ -410,7 +410,11 @@ def isolated(tmp_path_factory):
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     server.setblocking(False)
-    before = dict(env=_env(), scratch=_scratch_dirs(),
+    # The grader's scratch folders go to a temp dir of this class's own, so another test
+    # run sharing the machine cannot make them look left behind.
+    tmp = root / "tmp"
+    tmp.mkdir()
+    before = dict(env=_env(), scratch=_scratch_dirs(tmp),
                   home=sorted(os.listdir(os.path.expanduser("~"))))
     info = _isolated_class(root, server.getsockname()[1])
     before["purelib"] = sorted(os.listdir(info["purelib"]))
@@ -422,7 +426,8 @@ def isolated(tmp_path_factory):
     run = subprocess.run([sys.executable, "-c", script, str(root / "subs"), "--out", str(out),
                           "--source", str(root / "source"), "--timeout", LONG,
                           "--submission-timeout", "900", "--memory", "1024", "--jobs", "2"],
-                         capture_output=True, text=True, timeout=3600)
+                         capture_output=True, text=True, timeout=3600,
+                         env={**os.environ, "TMPDIR": str(tmp)})
     peak_kb = int(run.stdout.split("PEAK_KB")[1].split()[0])
     try:
         server.accept()
@@ -431,7 +436,7 @@ def isolated(tmp_path_factory):
         connected = False
     server.close()
     return dict(_read(out), run=run, peak_mb=peak_kb / 1024, connected=connected, root=root,
-                before=before, **info)
+                before=before, tmp=tmp, **info)
 
 
 def test_the_grader_survives_signals_and_grades_everyone(isolated):
@@ -499,7 +504,8 @@ def test_nothing_persists_after_a_hostile_class(isolated, tmp_path):
     assert sorted(os.listdir(isolated["home"])) == before["home"]
     assert sorted(os.listdir(isolated["purelib"])) == before["purelib"]
     assert not Path("/tmp/dsai-evil.py").exists()
-    assert _scratch_dirs() <= before["scratch"]
+    assert before["scratch"] == set()
+    assert _scratch_dirs(isolated["tmp"]) == set()
     write_master(tmp_path / "source")
     Student().solve_all().write(tmp_path / "subs", "perfect")
     Student().write(tmp_path / "subs", "blank")
@@ -510,9 +516,8 @@ def test_nothing_persists_after_a_hostile_class(isolated, tmp_path):
     assert total(again, "perfect") == "7" and total(again, "blank") == "0"
 
 
-def _scratch_dirs() -> set:
-    import tempfile
-    return set(Path(tempfile.gettempdir()).glob("dsai-scratch-*"))
+def _scratch_dirs(where: Path) -> set:
+    return set(where.glob("dsai-scratch-*"))
 
 
 # ------------------------------------------------------------------------ time limits --
