@@ -10,7 +10,10 @@ the actor's simulated worker process: `ActorLoop.submit` hands it a call,
 which becomes an asyncio task; the call's end is booked by completion.py as
 any call's is. `ray.cancel` of a running call cancels its asyncio task (the
 coroutine sees `CancelledError`; `get` raises `RayTaskError(TaskCancelledError)` whatever
-the coroutine did with it). The actor's death ends the loop where it stands.
+the coroutine did with it). The actor's death ends the loop where it stands:
+its calls' coroutines are never resumed nor closed, so none of their
+`except`/`finally` blocks runs (Ray 2.60 kills the worker process: measured
+after `ray.kill` and `ray.shutdown`), see dsai/sim/hard_kill.py.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dsai.mockray.task import Task
 from dsai.mockray.worker_threads import loop_thread
 from dsai.mockray.workers import method_of
 from dsai.sim.aio import LoopKilled, SimEventLoop
+from dsai.sim.hard_kill import bury, end_process
 from dsai.sim.process import Killed, current_process
 
 __all__ = ["ActorLoop"]
@@ -94,10 +98,12 @@ class ActorLoop:
         except LoopKilled:
             raise Killed() from None
         finally:
-            # The actor died with its calls: close them now, in this process, rather than
-            # whenever the garbage collector finds them (and nothing to warn about).
+            # The actor died with its calls: they were buried (see kill); any task made
+            # since is closed now rather than whenever the garbage collector finds it.
             for t in asyncio.all_tasks(loop):
                 t._log_destroy_pending = False
+                if getattr(t, "_dsai_buried", False):
+                    continue
                 try:
                     t.get_coro().close()
                 except BaseException:  # (a call that will not close: left to the collector)
@@ -146,15 +152,28 @@ class ActorLoop:
         if t is not None:
             self.loop.call_soon_from_outside(t.cancel)
 
-    def kill(self) -> None:
-        """The actor's worker dies: end the loop where it stands (its calls are failed by the caller)."""
+    def kill(self, hard: bool = True) -> None:
+        """The actor's worker dies: end the loop where it stands (its calls are failed by the
+        caller). If `hard`, none of the calls' code runs again: their coroutines are kept,
+        never closed (hard_kill.py). `ray.shutdown()` is not hard: it closes them, so that
+        nothing keeps the finished session in memory (a kept coroutine would), although
+        Ray 2.60 runs no handler of an async call at shutdown either (docs/ray_behaviour.md)."""
         self.loop.kill()
+        if hard:
+            tasks = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
+            for t in tasks:
+                t._log_destroy_pending = False
+                t._dsai_buried = True
+            bury(tasks)
         proc = self.proc
         self.proc = None
         if proc is not None and not proc.done:
             if current_process() is proc:
                 raise Killed()
-            self.rt.sim.kill(proc)
+            if hard:
+                end_process(proc)
+            else:
+                self.rt.sim.kill(proc)
         self.calls.clear()
 
     def describe(self) -> list[str]:

@@ -21,6 +21,7 @@ from dsai.mockray.concurrency_groups import ConcurrencyGroups
 from dsai.mockray.exceptions import ActorDiedError, ActorUnavailableError, RayTaskError
 from dsai.mockray.task import DONE_STATES, Task, spec_bytes
 from dsai.mockray.worker_threads import stop_actor_threads
+from dsai.sim.hard_kill import end_process
 
 __all__ = ["ActorState", "PENDING_CREATION", "ALIVE", "RESTARTING", "DEAD"]
 
@@ -79,10 +80,10 @@ class ActorState:
             self.aio = ActorLoop(self.rt, self)
         return self.aio
 
-    def stop_event_loop(self) -> None:
+    def stop_event_loop(self, hard: bool = True) -> None:
         aio, self.aio = self.aio, None
         if aio is not None:
-            aio.kill()
+            aio.kill(hard)
 
     def method_name(self, method: str) -> str:
         name = self.method_names[method] = f"{self.class_name}.{method}"
@@ -134,7 +135,7 @@ class ActorState:
         self.stop_event_loop()
         for task in list(self.running.values()) + list(self.mailbox):
             if task.proc is not None and not task.proc.done:
-                self.rt.sim.kill(task.proc)
+                end_process(task.proc)  # (its handlers never run, as Ray's killed worker's: hard_kill.py)
             self.rt.fail(task, error)
         self.running.clear()
         self.mailbox.clear()
@@ -154,11 +155,11 @@ class ActorState:
         can_restart = allow_restart and (self.max_restarts == -1 or self.num_restarts < self.max_restarts)
         creation = self.creation
         if creation.proc is not None and not creation.proc.done:
-            self.rt.sim.kill(creation.proc)
+            end_process(creation.proc)
         in_flight = sorted(self.running.values(), key=lambda t: t.seq)
         for task in in_flight:
             if task.proc is not None and not task.proc.done:
-                self.rt.sim.kill(task.proc)
+                end_process(task.proc)  # (its handlers never run, as Ray's killed worker's: hard_kill.py)
         self.running.clear()
         self.release()
         self.instance = None
@@ -197,13 +198,13 @@ class ActorState:
             creation.node = None
             self.rt.submit(creation)
 
-    def stop_idle_server(self) -> None:
+    def stop_idle_server(self, hard: bool = True) -> None:
         """End the serving worker that waits for a call, or the event loop (its actor died, or
-        the cluster shuts down)."""
+        the cluster shuts down: then not `hard`, see ActorLoop.kill)."""
         idle, self.idle = self.idle, None
         if idle is not None and not idle.done:
-            self.rt.sim.kill(idle)
-        self.stop_event_loop()  # (and an async actor's loop, waiting or not)
+            end_process(idle)
+        self.stop_event_loop(hard)  # (and an async actor's loop, waiting or not)
 
     def on_node_death(self, ns: Any) -> None:
         self.crash(f"The actor died because its node {ns.name} (ID {ns.node_id}) died.", allow_restart=True)

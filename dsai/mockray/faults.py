@@ -21,7 +21,7 @@ from dsai.mockray.object_ref import LOST, READY, ObjectRef
 from dsai.mockray.object_store import INLINE_THRESHOLD
 from dsai.mockray.task import Task
 from dsai.mockray.worker_threads import stop_worker_threads
-from dsai.sim.hard_kill import hard_kill
+from dsai.sim.hard_kill import end_process, hard_kill, on_hard_kill
 from dsai.sim.interrupts import interrupt
 
 __all__ = ["Faults"]
@@ -49,7 +49,7 @@ class Faults:
             if task.kind != "task":
                 continue
             if task.state == "running" and task.proc is not None:
-                self.sim.kill(task.proc)
+                end_process(task.proc)  # (its handlers never run, as Ray's killed worker's: hard_kill.py)
             task.node = None
             if task.state == "fetching" or task.retryable(None):
                 if task.state != "fetching" and task.retries_left > 0:
@@ -85,7 +85,7 @@ class Faults:
 
     def crash_task(self, task: Task, error: RayError) -> None:
         """A running task's worker died: retry it (system failure) or fail it."""
-        self.sim.kill(task.proc)
+        end_process(task.proc)
         if task.retryable(None):
             if task.retries_left > 0:
                 task.retries_left -= 1
@@ -147,3 +147,20 @@ class Faults:
             if node is not None:
                 stop_worker_threads(self.sim, node, worker)  # (threads die with their process)
             self.fail(task, TaskCancelledError(task.task_id_hex), cancelled=True)
+
+
+def _forget_blocked(proc: Any) -> None:
+    """A worker hard-killed in `get`/`wait` (hard_kill.py): its wait is over, and nothing it
+    waited for is fetched to it any more (the `finally` in Blocking._block would have said so)."""
+    from dsai.mockray import session
+
+    rt = session.runtime_or_none()
+    w = rt.blocked.pop(proc, None) if rt is not None and rt.sim is proc.sim else None
+    if w is not None:
+        w.woken = True
+        close = getattr(w, "close", None)
+        if close is not None:
+            close()
+
+
+on_hard_kill(_forget_blocked)

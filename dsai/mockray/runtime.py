@@ -129,7 +129,7 @@ class Runtime(ObjectStore, Submission, Workers, Completion, Blocking, Stalls, Fa
         for e in list(self.objects.values()):  # (dropping a value may release what it holds)
             e.value, e.error, e.state, e.callbacks, e.locations = None, gone, FAILED, None, ()
         for actor in self.actors.values():
-            actor.stop_idle_server()
+            actor.stop_idle_server(hard=False)  # (unwound, so the session is freed: ActorLoop.kill)
         for ns in self.nodes:
             for task in list(ns.running.values()):
                 if task.proc is not None and not task.proc.done:

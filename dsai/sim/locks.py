@@ -176,8 +176,12 @@ class Lock:
         if waiters:
             if not self._lock.locked():
                 raise RuntimeError("release unlocked lock")
-            waiters.popleft().grant()  # it stays locked: the waiter holds it now
-            return
+            while waiters:
+                w = waiters.popleft()
+                if not w.proc.done:  # (a waiter whose process was killed never takes it: hard_kill.py)
+                    w.grant()  # it stays locked: the waiter holds it now
+                    return
+                w.over = True
         self._lock.release()
 
     def locked(self) -> bool:
