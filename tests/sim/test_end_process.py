@@ -128,3 +128,17 @@ def test_the_graveyard_grows_by_one_stack_per_interrupted_process(n):
     assert graveyard_size() == before + n
     sim.run()
     sim.close()
+
+
+def test_the_kill_memory_benchmark_counts_four_kept_stacks_per_round():
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent.parent.parent / "benchmarks" / "kill_memory.py"
+    out = subprocess.run([sys.executable, str(bench), "--rounds", "8", "--json"],
+                         capture_output=True, text=True, check=True, timeout=300).stdout
+    rows = json.loads(out)["rows"]
+    assert [(r["rounds"], r["stacks_kept"]) for r in rows] == [
+        (2, 8), (4, 16), (6, 24), (8, 32), ("after shutdown", 32)]
