@@ -34,6 +34,7 @@ import ctypes
 from typing import Any, Callable
 
 from dsai.errors import SimulationError
+from dsai.sim import locks
 from dsai.sim.process import Process, current_process
 
 __all__ = ["hard_kill", "end_process", "bury", "on_hard_kill", "graveyard_size"]
@@ -77,9 +78,7 @@ def hard_kill(proc: Process) -> None:
         _graveyard.append(runner)
     proc.done = proc.killed = True
     proc.blocked_on = None  # (any event that would have resumed it finds it done: Simulation.resume)
-    waits = getattr(proc.sim, "thread_waits", None)  # (locks.py: it waits on nothing now)
-    if waits:
-        waits.pop(proc, None)
+    locks.forget(proc)  # it waits on nothing now; a lock it held goes to its next waiter
     for fn in _forgetters:
         fn(proc)
     if proc.on_exit is not None:

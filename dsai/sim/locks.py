@@ -20,6 +20,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import weakref
 from _thread import allocate_lock
 from collections import deque
 from typing import Any
@@ -121,21 +122,31 @@ class _Waiter:
 
 
 class Lock:
-    """`threading.Lock` that waits in virtual time inside simulated work."""
+    """`threading.Lock` that waits in virtual time inside simulated work.
 
-    __slots__ = ("_lock", "_waiters", "__weakref__")
+    A lock held by a simulated process that was killed (dsai/sim/hard_kill.py: its
+    `with` block never exits) is taken over by its next taker: on Ray a lock lives in
+    one worker process and dies with it, so nobody else could be waiting on it; here
+    a module-level lock is shared by every simulated worker."""
+
+    __slots__ = ("_lock", "_waiters", "_owner", "__weakref__")
 
     def __init__(self) -> None:
         self._lock = allocate_lock()  # locked while anyone holds it, on either side
         self._waiters: deque[_Waiter] = deque()  # simulated processes, first come first served
+        self._owner: Process | None = None  # the simulated process that took it last, if one holds it
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         proc = current_process()
         if proc is None:
+            if self._orphaned():
+                self._owner = None
+                return True
             # (Not a wait the driver counts as quiescent: a lock is held briefly, often by the
             # driver's thread itself on its way into a wait, e.g. an Event's lock.)
             return self._lock.acquire(blocking, timeout)
-        if self._lock.acquire(False):
+        if self._lock.acquire(False) or self._orphaned():
+            self._owner = proc
             return True
         if not blocking:
             if timeout != -1:
@@ -146,7 +157,10 @@ class Lock:
         if timeout == 0:
             return False
         if _infrastructure_waits():  # (a real thread will release it, in real time)
-            return self._lock.acquire(True, timeout)
+            got = self._lock.acquire(True, timeout)
+            if got:
+                self._owner = proc
+            return got
         return self._wait(proc, None if timeout == -1 else timeout)
 
     def _wait(self, proc: Process, timeout: float | None) -> bool:
@@ -156,6 +170,7 @@ class Lock:
         timer = sim.loop.call_later(timeout, w.expire, self) if timeout is not None else None
         table = waits(sim)
         table[proc] = _what_waits()
+        contended(sim).add(self)
         try:
             got = suspend(("thread wait", table[proc]))
         except BaseException:
@@ -179,10 +194,17 @@ class Lock:
             while waiters:
                 w = waiters.popleft()
                 if not w.proc.done:  # (a waiter whose process was killed never takes it: hard_kill.py)
+                    self._owner = w.proc
                     w.grant()  # it stays locked: the waiter holds it now
                     return
                 w.over = True
+        self._owner = None
         self._lock.release()
+
+    def _orphaned(self) -> bool:
+        """Locked by a simulated process that was killed (see the class docstring)."""
+        owner = self._owner
+        return owner is not None and owner.killed and self._lock.locked()
 
     def locked(self) -> bool:
         return self._lock.locked()
@@ -196,6 +218,7 @@ class Lock:
     def _at_fork_reinit(self) -> None:
         self._lock = allocate_lock()
         self._waiters.clear()
+        self._owner = None
 
     def __repr__(self) -> str:
         state = "locked" if self._lock.locked() else "unlocked"
@@ -311,6 +334,28 @@ def _what_waits() -> str:
     if mod in _INTERNAL:  # e.g. an idle ThreadPoolExecutor worker (concurrent.futures.thread._worker)
         return f"{api} in {mod}.{name}"
     return f"{api} at {f.f_code.co_filename}:{f.f_lineno}"
+
+
+def contended(sim: Any) -> "weakref.WeakSet[Lock]":
+    """The locks of `sim` that a simulated process has waited for (weakly held)."""
+    table = getattr(sim, "contended_locks", None)
+    if table is None:
+        table = sim.contended_locks = weakref.WeakSet()
+    return table
+
+
+def forget(proc: Process) -> None:
+    """`proc` was killed without unwinding (hard_kill.py): it waits on nothing any more,
+    and a lock it held that others wait for goes to the first of them."""
+    sim = proc.sim
+    table = getattr(sim, "thread_waits", None)
+    if table:
+        table.pop(proc, None)
+    locks = getattr(sim, "contended_locks", None)
+    if locks:
+        for lock in list(locks):
+            if lock._owner is proc and any(not w.proc.done for w in lock._waiters):
+                lock.release()
 
 
 def describe_waits(sim: Any) -> list[str]:

@@ -142,3 +142,56 @@ def test_the_kill_memory_benchmark_counts_four_kept_stacks_per_round():
     rows = json.loads(out)["rows"]
     assert [(r["rounds"], r["stacks_kept"]) for r in rows] == [
         (2, 8), (4, 16), (6, 24), (8, 32), ("after shutdown", 32)]
+
+
+def test_a_lock_held_by_a_killed_process_goes_to_its_waiter():
+    """On Ray the lock would have died with its process; here a module-level lock is shared
+    by every simulated worker, so its next waiter takes it (the holder's `with` never exits)."""
+    sim = Simulation()
+    log = []
+
+    def holder():
+        with LOCK:
+            time.sleep(10)
+            log.append("holder done")  # (never: it is killed)
+
+    def waiter():
+        with LOCK:
+            log.append((sim.now(), "waiter in"))
+
+    victim = sim.spawn(holder)
+    sim.spawn(waiter)
+    sim.run(until=1)
+    end_process(victim)
+    sim.run()
+    assert log == [(1.0, "waiter in")]
+    assert not LOCK.locked()
+    sim.close()
+
+
+def test_a_lock_held_by_a_killed_process_is_taken_over_by_the_next_taker():
+    sim = Simulation()
+    log = []
+
+    def holder():
+        LOCK.acquire()
+        time.sleep(10)
+
+    victim = sim.spawn(holder)
+    sim.run(until=1)
+    end_process(victim)
+
+    def later():
+        with LOCK:
+            log.append("in")
+
+    sim.spawn(later)
+    sim.run()
+    assert log == ["in"] and not LOCK.locked()
+    # The driver's side too: a lock a killed process left locked does not hang it.
+    victim = sim.spawn(holder)
+    sim.run(until=sim.now() + 1)
+    end_process(victim)
+    assert LOCK.acquire(timeout=1)
+    LOCK.release()
+    sim.close()
