@@ -143,10 +143,14 @@ class ActorState:
             del self.rt.named_actors[(self.namespace, self.name)]
         stop_actor_threads(self)
 
-    def crash(self, reason: str, allow_restart: bool, unavailable: str | None = None) -> None:
+    def crash(self, reason: str, allow_restart: bool, unavailable: str | None = None,
+              unwind: bool = False) -> None:
         """The actor's worker died (killed, or its node failed). With `unavailable` (Ray's words
         for how the worker went), calls in flight when it restarts fail with
-        ActorUnavailableError, as Ray 2.60 answers them after a worker's own exit."""
+        ActorUnavailableError, as Ray 2.60 answers them after a worker's own exit. Running
+        calls end as by SIGKILL (none of their code runs again), or, if `unwind` (a SIGTERM,
+        which Ray's worker turns into SystemExit), by unwinding: their handlers run."""
+        end = self.rt.sim.kill if unwind else end_process
         self.kill_pending = False
         if self.state == DEAD:
             return
@@ -155,11 +159,11 @@ class ActorState:
         can_restart = allow_restart and (self.max_restarts == -1 or self.num_restarts < self.max_restarts)
         creation = self.creation
         if creation.proc is not None and not creation.proc.done:
-            end_process(creation.proc)
+            end(creation.proc)
         in_flight = sorted(self.running.values(), key=lambda t: t.seq)
         for task in in_flight:
             if task.proc is not None and not task.proc.done:
-                end_process(task.proc)  # (its handlers never run, as Ray's killed worker's: hard_kill.py)
+                end(task.proc)  # (as Ray's killed worker's: no handler runs, hard_kill.py)
         self.running.clear()
         self.release()
         self.instance = None

@@ -83,9 +83,13 @@ class Faults:
         raise TypeError(f"kill_worker takes an actor handle or an ObjectRef of a running task, "
                         f"not {type(target).__name__}")
 
-    def crash_task(self, task: Task, error: RayError) -> None:
-        """A running task's worker died: retry it (system failure) or fail it."""
-        end_process(task.proc)
+    def crash_task(self, task: Task, error: RayError, unwind: bool = False) -> None:
+        """A running task's worker died: retry it (system failure) or fail it. The task's code
+        never runs again (SIGKILL), or, if `unwind` (SIGTERM), it unwinds: its handlers run."""
+        if unwind:
+            self.sim.kill(task.proc)
+        else:
+            end_process(task.proc)
         if task.retryable(None):
             if task.retries_left > 0:
                 task.retries_left -= 1

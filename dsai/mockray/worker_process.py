@@ -30,6 +30,7 @@ from typing import Any
 
 from dsai.mockray.exceptions import WorkerCrashedError
 from dsai.mockray.session import runtime_or_none
+from dsai.sim.hard_kill import end_process
 from dsai.sim.process import current_process, suspend
 
 __all__ = ["worker_pid", "exit_worker", "find_worker", "install"]
@@ -77,7 +78,7 @@ def _crash(task: Any, proc: Any, reason: str, intentional: bool, ray_words: str)
     elif task.proc is proc and task.state == "running":
         task.rt.crash_task(task, WorkerCrashedError())
     else:
-        proc.sim.kill(proc)
+        end_process(proc)  # (no handler runs after os._exit: hard_kill.py)
 
 
 def find_worker(rt: Any, pid: int) -> tuple[Any, Any] | None:
@@ -132,11 +133,14 @@ def _kill(pid: int, sig: int) -> None:
     name = signal.Signals(sig).name
     if (actor is not None and me is not None and me.actor is actor) or (task is not None and task is me):
         exit_worker(me, f"os.kill({pid}, {name}) sent to itself")
+    # Ray's worker turns SIGTERM into SystemExit (its handlers run: measured on 2.60); a
+    # SIGKILL ends it where it is (none run: dsai/sim/hard_kill.py).
+    unwind = sig == signal.SIGTERM
     if actor is not None:
         actor.crash(f"The actor's worker process was killed by {name} (os.kill({pid}, {name})).",
-                    allow_restart=True)
+                    allow_restart=True, unwind=unwind)
     elif task is not None:
-        rt.crash_task(task, WorkerCrashedError())
+        rt.crash_task(task, WorkerCrashedError(), unwind=unwind)
     return None
 
 

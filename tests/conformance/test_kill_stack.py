@@ -308,3 +308,58 @@ def test_node_death_runs_no_handler_of_its_tasks_or_actors(bare_ray, tmp_path):
         with pytest.raises(ray.exceptions.ActorDiedError):
             ray.get(ref, timeout=60)
     _only_started(*dirs)
+
+
+# ----------------------------------------------------------------- a worker's own exit, and signals
+
+def _pid_of(ray, a):
+    return ray.get(a.pid.remote(), timeout=60)
+
+
+@pytest.fixture
+def exiting(ray):
+    hold, sync, _ = _kit()
+
+    class Exiting(sync):
+        def pid(self):
+            return os.getpid()
+
+        def exit_in(self, d):
+            try:
+                with open(os.path.join(d, "started"), "a") as fh:
+                    fh.write("x")
+                os._exit(1)
+            finally:
+                open(os.path.join(d, "finally"), "w").close()
+
+    return ray.remote(Exiting)
+
+
+def test_os_exit_in_an_actor_method_runs_no_handler(ray, exiting, tmp_path):
+    (d,) = _dirs(tmp_path, 1)
+    a = exiting.remote()
+    with pytest.raises(ray.exceptions.ActorDiedError):
+        ray.get(a.exit_in.remote(str(d)), timeout=60)
+    _only_started(d)
+
+
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGTERM"])
+def test_a_signal_from_the_driver_ends_the_actor(ray, exiting, tmp_path, sig):
+    """Measured on Ray 2.60: SIGKILL runs no handler; SIGTERM is turned into SystemExit by
+    Ray's worker, so the running method's except, __exit__ and finally run (2 runs each;
+    os._exit: no handler, 2 runs)."""
+    import signal
+
+    (d,) = _dirs(tmp_path, 1)
+    a = exiting.remote()
+    pid = _pid_of(ray, a)
+    ref = a.hold.remote(str(d), 30)
+    _wait_for(ray, ref, d / "started")
+    os.kill(pid, getattr(signal, sig))
+    with pytest.raises(ray.exceptions.RayActorError):
+        ray.get(ref, timeout=60)
+    if sig == "SIGKILL":
+        _only_started(d)
+        return
+    time.sleep(1.0)
+    assert sorted(p.name for p in d.iterdir()) == ["except", "exit", "finally", "started"]
