@@ -363,3 +363,64 @@ def test_a_signal_from_the_driver_ends_the_actor(ray, exiting, tmp_path, sig):
         return
     time.sleep(1.0)
     assert sorted(p.name for p in d.iterdir()) == ["except", "exit", "finally", "started"]
+
+
+_AT_EXIT = textwrap.dedent("""
+    import asyncio, gc, os, sys, time
+    os.environ["RAY_ADDRESS"] = "local"
+    from dsai import ray
+    ray.init(num_cpus=2, include_dashboard=False)
+    d = sys.argv[1]
+
+    @ray.remote
+    class Sync:
+        def hold(self):
+            open(os.path.join(d, "sync_started"), "w").close()
+            try:
+                time.sleep(30)
+            finally:
+                open(os.path.join(d, "sync_finally"), "w").close()
+                print("FINALLY-RAN", flush=True)
+
+    @ray.remote
+    class Async:
+        async def hold(self):
+            open(os.path.join(d, "async_started"), "w").close()
+            try:
+                await asyncio.sleep(30)
+            finally:
+                open(os.path.join(d, "async_finally"), "w").close()
+                print("FINALLY-RAN", flush=True)
+
+    actors = [Sync.remote(), Async.remote()]
+    refs = [a.hold.remote() for a in actors]
+    while not all(os.path.exists(os.path.join(d, n)) for n in ("sync_started", "async_started")):
+        ray.wait(refs, timeout=0.05)
+    for a in actors:
+        ray.kill(a)
+    for r in refs:
+        try:
+            ray.get(r)
+        except ray.exceptions.ActorDiedError:
+            print("GOT ActorDiedError", flush=True)
+    del refs, actors
+    gc.collect()
+    time.sleep(1)
+    gc.collect()
+    print("DRIVER-END", flush=True)
+""")
+
+
+def test_killed_actors_handlers_never_run_even_at_exit(ray, tmp_path, backend):
+    # A fresh interpreter that exits after the kills: neither the garbage collector nor the
+    # interpreter's exit runs a killed call's finally (a kept coroutine freed at exit would).
+    env = dict(os.environ, DSAI_BACKEND=backend)
+    out = subprocess.run([sys.executable, "-c", _AT_EXIT, str(tmp_path)],
+                         capture_output=True, text=True, timeout=300, env=env)
+    text = out.stdout + out.stderr
+    assert out.returncode == 0, text
+    assert out.stdout.count("GOT ActorDiedError") == 2, text
+    assert "DRIVER-END" in out.stdout, text
+    assert "FINALLY-RAN" not in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["async_started", "sync_started"], text
+    assert "GreenletExit" not in text and "was destroyed but it is pending" not in text, text

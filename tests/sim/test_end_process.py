@@ -195,3 +195,33 @@ def test_a_lock_held_by_a_killed_process_is_taken_over_by_the_next_taker():
     assert LOCK.acquire(timeout=1)
     LOCK.release()
     sim.close()
+
+
+def test_a_buried_coroutine_is_not_closed_even_at_exit(tmp_path):
+    """The graveyard is never freed: a buried coroutine freed as the interpreter exits would
+    be closed, which runs its `finally` (tried: it does, for a plain list)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import asyncio, sys
+        from dsai.sim.hard_kill import bury
+
+        async def call(path, open=open):  # (open kept: module globals are gone late at exit)
+            try:
+                await asyncio.Future()
+            finally:
+                open(path, "w").close()
+
+        coro = call(sys.argv[1])
+        coro.send(None)  # suspended at its await, as a killed actor's call is
+        bury([coro])
+        del coro
+        print("END", flush=True)
+    """)
+    marker = tmp_path / "finally-ran"
+    out = subprocess.run([sys.executable, "-c", script, str(marker)], capture_output=True,
+                         text=True, check=True, timeout=120)
+    assert out.stdout == "END\n", out.stdout + out.stderr
+    assert not marker.exists()
