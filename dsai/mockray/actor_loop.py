@@ -13,7 +13,8 @@ coroutine sees `CancelledError`; `get` raises `RayTaskError(TaskCancelledError)`
 the coroutine did with it). The actor's death ends the loop where it stands:
 its calls' coroutines are never resumed nor closed, so none of their
 `except`/`finally` blocks runs (Ray 2.60 kills the worker process: measured
-after `ray.kill` and `ray.shutdown`), see dsai/sim/hard_kill.py.
+after `ray.kill`), see dsai/sim/hard_kill.py; at `ray.shutdown()` they are
+closed instead (see `kill`).
 """
 
 from __future__ import annotations

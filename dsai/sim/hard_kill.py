@@ -20,12 +20,15 @@ interrupts the program's own code: 13.4 KB a stack plus what its frames hold
 (`benchmarks/kill_memory.py`: 800 stacks, 10.7 MB, growing linearly with the
 kills), and a session with such a stack stays in memory after its shutdown.
 
-`end_process` is how every worker death ends a process (`ray.kill`, a node's
-death, `dsai.sim.kill_worker`, `ray.cancel(force=True)`): measured on Ray
-2.60, none of these runs the dead process's handlers. A stack with none of
-the program's code on it (a worker waiting for its next call, an event loop
-waiting for a timer) is unwound instead: only the simulator's own handlers
-run, and its memory is freed.
+`end_process` is how a worker's death ends its processes (`ray.kill`, a
+node's death, `dsai.sim.kill_worker`, `os._exit`, `os.kill(pid, SIGKILL)`;
+`ray.cancel(force=True)` calls `hard_kill` itself): measured on Ray 2.60, none
+of these runs the dead process's handlers (tests/conformance/test_kill_stack.py).
+A stack with none of the program's code on it (a worker waiting for its next
+call, an event loop waiting for a timer) is unwound instead: only the
+simulator's own handlers run, and its memory is freed. A SIGTERM and
+`ray.shutdown()` are not SIGKILLs (Ray's worker raises SystemExit, so sync
+work runs its handlers): their callers unwind with `Simulation.kill`.
 """
 
 from __future__ import annotations
@@ -61,9 +64,11 @@ def on_hard_kill(fn: Callable[[Process], Any]) -> None:
     if fn not in _forgetters:
         _forgetters.append(fn)
 
-# Frames of these modules are the simulator's own: a stack made only of them holds none
-# of the program's handlers, and may be unwound.
-_OWN = ("dsai.sim.", "dsai.mockray.", "greenlet", "asyncio", "selectors", "threading", "queue")
+
+# Frames of these packages are the simulator's own (or the standard library's under it): a
+# stack made only of them holds none of the program's handlers, and may be unwound.
+_OWN = ("dsai.sim", "dsai.mockray", "greenlet", "asyncio", "selectors", "threading", "queue")
+_OWN_PREFIXES = tuple(p + "." for p in _OWN)
 
 
 def hard_kill(proc: Process) -> None:
@@ -105,7 +110,7 @@ def _only_own_frames(proc: Process) -> bool:
     frame = runner.gr_frame
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
-        if not name.startswith(_OWN):
+        if name not in _OWN and not name.startswith(_OWN_PREFIXES):
             return False
         frame = frame.f_back
     return True
@@ -118,5 +123,6 @@ def bury(objs: Any) -> None:
 
 
 def graveyard_size() -> int:
-    """How many hard-killed stacks are kept (for tests and memory reports)."""
+    """How many hard-killed stacks (and buried coroutines' tasks) are kept (for tests and
+    memory reports)."""
     return len(_graveyard)
