@@ -1,5 +1,6 @@
 """Conformance: remote functions (tasks), their options, get/put, errors, retries, resources."""
 
+import os
 import time
 
 import pytest
@@ -300,17 +301,32 @@ def test_gpu_ids_inside_a_gpu_task(ray):
     assert ray.get(no_gpus.remote()) == []
 
 
-def test_available_resources_while_running(ray, now):
+def test_available_resources_while_running(ray, now, backend, tmp_path):
     @ray.remote
-    def hold(s):
+    def hold(s, gate=None):
+        while gate is not None and not os.path.exists(gate):  # (real Ray: held until the driver looked)
+            time.sleep(0.05)
         time.sleep(s)
         return 1
 
     full = ray.cluster_resources()
     assert full["CPU"] == 4 and full["GPU"] == 1 and full["special"] == 2
-    ref = hold.options(num_cpus=2, resources={"special": 1}).remote(0.3)
-    ray.wait([ref], timeout=0.15)  # lets it start (advances the virtual clock on the simulator)
-    avail = ray.available_resources()
+    if backend == "sim":
+        ref = hold.options(num_cpus=2, resources={"special": 1}).remote(0.3)
+        ray.wait([ref], timeout=0.15)  # lets it start (advances the virtual clock on the simulator)
+        avail = ray.available_resources()
+    else:
+        # Ray reports resources asynchronously ("this information can grow stale as tasks
+        # start and finish"): a fixed 0.15 s is a race, so the task holds its resources until
+        # the driver has seen them taken (or 60 s have passed).
+        gate = tmp_path / "go"
+        ref = hold.options(num_cpus=2, resources={"special": 1}).remote(0.3, str(gate))
+        deadline = time.monotonic() + 60
+        avail = ray.available_resources()
+        while (avail.get("CPU"), avail.get("special")) != (2, 1) and time.monotonic() < deadline:
+            time.sleep(0.05)
+            avail = ray.available_resources()
+        gate.touch()
     assert avail["CPU"] == 2 and avail["special"] == 1
     ray.get(ref)
     deadline = time.monotonic() + 60  # real Ray returns resources asynchronously
