@@ -246,12 +246,15 @@ def test_a_one_call_at_a_time_actor_runs_on_its_main_thread(ray):
 def test_a_threaded_actors_calls_run_on_dummy_threads(ray):
     @ray.remote(max_concurrency=2)
     class Threaded:
-        def where(self, s):
-            time.sleep(s)
+        def __init__(self):
+            self.both_in = threading.Barrier(2, timeout=30)
+
+        def where(self):
+            self.both_in.wait()  # both calls run at once, so on two threads (a sleep would race)
             return threading.current_thread().name
 
     a = Threaded.remote()
-    names = ray.get([a.where.remote(0.5), a.where.remote(0.5)])
+    names = ray.get([a.where.remote(), a.where.remote()])
     assert len(set(names)) == 2 and all(n.startswith("Dummy-") for n in names)
     ray.kill(a)
 
