@@ -48,7 +48,8 @@ def test_an_actor_reads_its_clock_across_a_nested_get(ray, backend):
             return time.perf_counter() - t0
 
     t = Timer.remote()
-    assert _close(ray.get(t.around_get.remote(0.5)), 0.5, backend)
+    # (no upper bound on Ray: the nested task may wait seconds for a worker to start)
+    assert _close(ray.get(t.around_get.remote(0.5)), 0.5, backend, slack=30.0)
 
 
 def test_users_own_timeline_from_time_time(ray, backend):
