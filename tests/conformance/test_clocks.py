@@ -90,6 +90,8 @@ def test_driver_sleep_lets_the_cluster_run(ray, backend):
         time.sleep(s)
         return s
 
+    if backend == "ray":
+        ray.get(slow.remote(0))  # warm: a worker is up (a cold start can take the 4 s below)
     ref = slow.remote(1.0)
     time.sleep(1.5 if backend == "sim" else 4.0)
     ready, _ = ray.wait([ref], timeout=0)
