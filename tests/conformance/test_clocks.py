@@ -66,7 +66,9 @@ def test_users_own_timeline_from_time_time(ray, backend):
     if backend == "sim":
         assert rel == [(0.0, 1.0), (0.0, 1.0), (1.0, 2.0), (1.0, 2.0)]
     else:
-        assert [e - s for s, e in rel] == pytest.approx([1.0] * 4, abs=0.3)
+        # (each span at least its 1 s sleep, less the rounding; no upper bound: a loaded machine
+        # may wake a sleeping worker late)
+        assert all(e - s >= 0.85 for s, e in rel)
         assert rel[2][0] >= 0.9  # the second pair waits for the first
 
 
