@@ -5,6 +5,7 @@ where the behaviours belong together.
 """
 
 import asyncio
+import threading
 import time
 
 import pytest
@@ -17,6 +18,8 @@ def Counter(ray):
         def __init__(self, start=0):
             self.n = start
             self.log = []
+            self.arrived = 0
+            self.all_in = threading.Condition()
 
         def inc(self, by=1):
             self.n += by
@@ -35,6 +38,13 @@ def Counter(ray):
 
         def boom(self):
             raise KeyError("k")
+
+        def meet(self, n):
+            """True once n calls are in here at once (a threaded actor's calls overlap)."""
+            with self.all_in:
+                self.arrived += 1
+                self.all_in.notify_all()
+                return self.all_in.wait_for(lambda: self.arrived >= n, timeout=30)
 
     return Counter
 
@@ -102,7 +112,9 @@ def test_actor_init_error(ray):
 def test_kill_fails_pending_and_later_calls(ray, Counter):
     c = Counter.remote()
     ray.get(c.inc.remote())
-    pending = [c.slow.remote(0.3), c.slow.remote(0.3)]
+    # (30 s, not less: Ray's kill lands asynchronously, measured up to 6 s later under load,
+    # and a call that ended first would answer its value instead of ActorDiedError)
+    pending = [c.slow.remote(30), c.slow.remote(30)]
     ray.wait(pending, timeout=0.1)
     ray.kill(c)
     for ref in pending:
@@ -138,7 +150,7 @@ def test_killing_an_actor_still_waiting_for_its_resources(ray):
     with pytest.raises(ray.exceptions.ActorDiedError):
         ray.get(p.ping.remote())
     assert ray.get(busy) == 1
-    deadline = time.monotonic() + 5  # real Ray returns resources asynchronously
+    deadline = time.monotonic() + 60  # real Ray returns resources asynchronously
     while ray.available_resources().get("special") != 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert ray.available_resources().get("special") == 2  # nothing holds them
@@ -152,7 +164,7 @@ def test_restart_resets_state(ray, Counter):
     # but soon one reaches the restarted instance, whose __init__ ran again.
     assert _first_reset(ray, c) == 1
     ray.kill(c, no_restart=False)  # no restarts left
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # (a loaded machine: the kill lands seconds later)
     with pytest.raises(ray.exceptions.ActorDiedError):
         while time.monotonic() < deadline:
             ray.get(c.inc.remote())
@@ -160,7 +172,7 @@ def test_restart_resets_state(ray, Counter):
 
 def _first_reset(ray, c):
     """Call c.inc until the count starts again; return that value."""
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # (a restart starts a worker process: seconds when loaded)
     last = None
     while time.monotonic() < deadline:
         value = ray.get(c.inc.remote())
@@ -200,7 +212,7 @@ def test_get_actor_missing_and_killed(ray, Counter, names):
     d = Counter.options(name=name, lifetime="detached").remote()
     assert ray.get(d.inc.remote()) == 1
     ray.kill(d)
-    deadline = time.monotonic() + 10  # real Ray frees the name asynchronously
+    deadline = time.monotonic() + 60  # real Ray frees the name asynchronously
     while time.monotonic() < deadline:
         try:
             ray.get_actor(name)
@@ -211,13 +223,16 @@ def test_get_actor_missing_and_killed(ray, Counter, names):
         ray.get_actor(name)
 
 
-def test_threaded_actor_max_concurrency(ray, Counter, now):
+def test_threaded_actor_max_concurrency(ray, Counter, now, backend):
     c = Counter.options(max_concurrency=3).remote()
     ray.get(c.slow.remote(0))
     d = 0.3
     t0 = now()
     assert ray.get([c.slow.remote(d) for _ in range(3)]) == [d] * 3
-    assert now() - t0 < 3 * d  # 3 at once, not one after another
+    if backend == "sim":  # (on Ray a wall-clock bound would test the machine's speed)
+        assert now() - t0 < 3 * d  # 3 at once, not one after another
+    # 3 at once on both backends: each call returns only once all three are inside.
+    assert ray.get([c.meet.remote(3) for _ in range(3)]) == [True] * 3
 
 
 def test_actor_calls_are_serial_by_default(ray, Counter, now):
@@ -252,11 +267,13 @@ def test_actor_calling_actor_and_handles_in_tasks(ray, Counter):
 # ----------------------------------------------------------------- async actors
 
 
-def test_async_actor_interleaves(ray, now):
+def test_async_actor_interleaves(ray, now, backend):
     @ray.remote
     class Async:
         def __init__(self):
             self.log = []
+            self.arrived = 0
+            self.all_in = asyncio.Event()
 
         async def work(self, i, s):
             self.log.append(("start", i))
@@ -267,6 +284,14 @@ def test_async_actor_interleaves(ray, now):
         async def get_log(self):
             return self.log
 
+        async def meet(self, n):
+            """True once n calls are in here at once (they interleave on the actor's loop)."""
+            self.arrived += 1
+            if self.arrived >= n:
+                self.all_in.set()
+            await asyncio.wait_for(self.all_in.wait(), 30)
+            return True
+
         def plain(self):
             return "sync method on an async actor"
 
@@ -275,12 +300,18 @@ def test_async_actor_interleaves(ray, now):
     d = 0.3
     t0 = now()
     assert ray.get([a.work.remote(i, d) for i in range(3)]) == [0, 1, 2]
-    assert now() - t0 < 3 * d  # overlapping, not one after another
     log = ray.get(a.get_log.remote())
-    # Ray does not promise an order among an async actor's calls, only that they
-    # interleave: every call starts before any of them ends.
-    assert sorted(log[:3]) == [("start", 0), ("start", 1), ("start", 2)]
-    assert sorted(log[3:]) == [("end", 0), ("end", 1), ("end", 2)]
+    if backend == "sim":
+        assert now() - t0 < 3 * d  # overlapping, not one after another
+        # Ray does not promise an order among an async actor's calls, only that they
+        # interleave: every call starts before any of them ends.
+        assert sorted(log[:3]) == [("start", 0), ("start", 1), ("start", 2)]
+        assert sorted(log[3:]) == [("end", 0), ("end", 1), ("end", 2)]
+    else:  # whether the third starts before the first's 0.3 s sleep ends is a race on Ray
+        assert sorted(log) == sorted([("start", i) for i in range(3)] + [("end", i) for i in range(3)])
+        assert all(log.index(("start", i)) < log.index(("end", i)) for i in range(3))
+    # They interleave on both backends: each call returns only once all three are inside.
+    assert ray.get([a.meet.remote(3) for _ in range(3)]) == [True, True, True]
     assert ray.get(a.plain.remote()) == "sync method on an async actor"
 
 

@@ -48,7 +48,8 @@ def test_an_actor_reads_its_clock_across_a_nested_get(ray, backend):
             return time.perf_counter() - t0
 
     t = Timer.remote()
-    assert _close(ray.get(t.around_get.remote(0.5)), 0.5, backend)
+    # (no upper bound on Ray: the nested task may wait seconds for a worker to start)
+    assert _close(ray.get(t.around_get.remote(0.5)), 0.5, backend, slack=30.0)
 
 
 def test_users_own_timeline_from_time_time(ray, backend):
@@ -65,7 +66,9 @@ def test_users_own_timeline_from_time_time(ray, backend):
     if backend == "sim":
         assert rel == [(0.0, 1.0), (0.0, 1.0), (1.0, 2.0), (1.0, 2.0)]
     else:
-        assert [e - s for s, e in rel] == pytest.approx([1.0] * 4, abs=0.3)
+        # (each span at least its 1 s sleep, less the rounding; no upper bound: a loaded machine
+        # may wake a sleeping worker late)
+        assert all(e - s >= 0.85 for s, e in rel)
         assert rel[2][0] >= 0.9  # the second pair waits for the first
 
 
@@ -89,6 +92,8 @@ def test_driver_sleep_lets_the_cluster_run(ray, backend):
         time.sleep(s)
         return s
 
+    if backend == "ray":
+        ray.get(slow.remote(0))  # warm: a worker is up (a cold start can take the 4 s below)
     ref = slow.remote(1.0)
     time.sleep(1.5 if backend == "sim" else 4.0)
     ready, _ = ray.wait([ref], timeout=0)

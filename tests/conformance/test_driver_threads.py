@@ -181,9 +181,10 @@ def test_a_driver_event_wait_for_a_future_that_can_never_settle_raises(ray):
 
 def test_done_callbacks_feed_a_queue_the_driver_reads(ray, slow):
     q = queue.Queue()
-    for s in (2, 0.5, 1):
+    # (gaps of 2 s: on real Ray the tasks start up to a second apart on a loaded machine)
+    for s in (4, 0, 2):
         slow.remote(s).future().add_done_callback(lambda fut: q.put(fut.result()))
-    assert [q.get(timeout=60) for _ in range(3)] == [0.5, 1, 2]
+    assert [q.get(timeout=60) for _ in range(3)] == [0, 2, 4]
 
 
 def test_concurrent_futures_wait_and_as_completed(ray, slow):
@@ -246,12 +247,15 @@ def test_a_one_call_at_a_time_actor_runs_on_its_main_thread(ray):
 def test_a_threaded_actors_calls_run_on_dummy_threads(ray):
     @ray.remote(max_concurrency=2)
     class Threaded:
-        def where(self, s):
-            time.sleep(s)
+        def __init__(self):
+            self.both_in = threading.Barrier(2, timeout=30)
+
+        def where(self):
+            self.both_in.wait()  # both calls run at once, so on two threads (a sleep would race)
             return threading.current_thread().name
 
     a = Threaded.remote()
-    names = ray.get([a.where.remote(0.5), a.where.remote(0.5)])
+    names = ray.get([a.where.remote(), a.where.remote()])
     assert len(set(names)) == 2 and all(n.startswith("Dummy-") for n in names)
     ray.kill(a)
 

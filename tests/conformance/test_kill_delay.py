@@ -12,6 +12,7 @@ and still pending: in 2 runs of 3). The simulator gives the lightly loaded answe
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -49,14 +50,27 @@ def test_a_call_right_after_a_restart_kill_reaches_the_old_instance(ray, Counter
     ray.kill(c)
 
 
-def test_the_first_call_after_the_kill_landed_finds_the_worker_gone(ray, Counter):
+def test_the_first_call_after_the_kill_landed_finds_the_worker_gone(ray, Counter, backend):
     c = Counter.remote()
     assert ray.get([c.inc.remote() for _ in range(3)]) == [1, 2, 3]
     ray.kill(c, no_restart=False)
     time.sleep(1.0)  # the kill lands meanwhile (the simulator runs 1 virtual second)
+    # On Ray it may land later (up to 6 s measured): until then calls still reach the old
+    # instance (4, 5, ...), so the test skips those, for 60 s at most; the simulator: none.
+    old, deadline = 3, time.monotonic() + 60
+    while True:
+        try:
+            value = ray.get(c.inc.remote(), timeout=60)
+        except ray.exceptions.ActorUnavailableError as e:
+            first = e
+            break
+        if not (backend == "ray" and value == old + 1 and time.monotonic() < deadline):
+            first = value
+            break
+        old = value
     # (Ray's words vary: "IOError: The actor was restarted" or "... is restarting.")
-    with pytest.raises(ray.exceptions.ActorUnavailableError, match="The actor (was restarted|is restarting)"):
-        ray.get(c.inc.remote(), timeout=60)
+    assert isinstance(first, ray.exceptions.ActorUnavailableError), first
+    assert re.search("The actor (was restarted|is restarting)", str(first)), str(first)
     deadline = time.monotonic() + 60
     answer = "unavailable"
     while answer == "unavailable" and time.monotonic() < deadline:  # (Ray: while it restarts)

@@ -239,7 +239,7 @@ def test_a_group_waits_for_resources_held_by_tasks(ray, pgs):
     assert ray.get(h) == 3
 
 
-def test_removing_a_group_kills_its_actors_and_its_tasks_workers(ray, pgs):
+def test_removing_a_group_kills_its_actors_and_its_tasks_workers(ray, pgs, tmp_path):
     pg = pgs([{"CPU": 1}, {"CPU": 1}])
     assert pg.wait(60)
     S = _strategy(ray)
@@ -251,15 +251,24 @@ def test_removing_a_group_kills_its_actors_and_its_tasks_workers(ray, pgs):
             return s
 
     @ray.remote(max_retries=0)
-    def long(s):
+    def long(s, started):
+        open(started, "w").close()
         time.sleep(s)
         return s
 
     a = Stage.options(scheduling_strategy=S(pg, 0)).remote()
     assert ray.get(a.nap.remote(0), timeout=60) == 0
-    t = long.options(scheduling_strategy=S(pg, 1)).remote(30)
+    started = tmp_path / "started"
+    t = long.options(scheduling_strategy=S(pg, 1)).remote(30, str(started))
     call = a.nap.remote(30)
     ray.wait([t, call], timeout=2)  # (both running by now)
+    # On Ray the task may still wait for a worker process after 2 s (a loaded machine); one not
+    # yet running when its group goes has no worker to crash (a queued one waits for good, as
+    # in the STRICT_SPREAD test above): wait until it really runs.
+    for _ in range(600):
+        if started.exists():
+            break
+        ray.wait([t], timeout=0.1)
     ray.util.remove_placement_group(pg)
     with pytest.raises(ray.exceptions.ActorDiedError, match="placement group was removed"):
         ray.get(call, timeout=60)

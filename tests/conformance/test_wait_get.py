@@ -15,11 +15,15 @@ def sleeper(ray):
     return sleeper
 
 
-def test_wait_returns_the_first_ready(ray, sleeper):
+def test_wait_returns_the_first_ready(ray, sleeper, backend):
     refs = [sleeper.remote(0.3, "a"), sleeper.remote(0.02, "b"), sleeper.remote(0.15, "c")]
     ready, rest = ray.wait(refs, num_returns=1)
-    assert ray.get(ready) == ["b"]
-    assert rest == [refs[0], refs[2]]  # not-ready keep the input order
+    # Ray promises one ready ref, the others in input order; which one ends first is a race
+    # there (each task waits for a worker, and a cold one starts seconds apart from another).
+    assert len(ready) == 1 and ray.wait(ready, timeout=0) == (ready, [])
+    assert rest == [r for r in refs if r != ready[0]]  # not-ready keep the input order
+    if backend == "sim":
+        assert ray.get(ready) == ["b"]
 
 
 def test_wait_ready_list_keeps_input_order(ray, sleeper):
@@ -33,10 +37,12 @@ def test_wait_ready_list_keeps_input_order(ray, sleeper):
     assert ready == [r for r in rev if r in ready]
 
 
-def test_wait_default_num_returns_is_one(ray, sleeper):
+def test_wait_default_num_returns_is_one(ray, sleeper, backend):
     refs = [sleeper.remote(0.0, 1), sleeper.remote(0.3, 2)]
     ready, rest = ray.wait(refs)
-    assert ready == [refs[0]] and rest == [refs[1]]
+    assert len(ready) == 1 and len(rest) == 1 and set(ready) | set(rest) == set(refs)  # (which: a race on Ray)
+    if backend == "sim":
+        assert ready == [refs[0]] and rest == [refs[1]]
 
 
 def test_wait_timeout(ray, sleeper, now):
