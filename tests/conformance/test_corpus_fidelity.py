@@ -1,9 +1,10 @@
 """What Ray's documentation programs (tests/corpus/ray_docs) rely on, checked on both backends.
 
 Each test pins one behaviour a corpus program needed and the simulator
-lacked or got wrong: here Ray's DAG API (ray-dag.py), where `.bind()`
-records a call and `.execute()` submits the graph as ordinary tasks and
-actor calls.
+lacked or got wrong: Ray's DAG API (ray-dag.py), where `.bind()` records a
+call and `.execute()` submits the graph as ordinary tasks and actor calls;
+and the error an ObjectRef gives for an attribute it lacks
+(anti_pattern_ray_get_ray_wait_async.py).
 """
 
 from __future__ import annotations
@@ -156,3 +157,26 @@ def test_a_bound_node_cannot_be_bound_again_or_called_remotely(ray):
     with pytest.raises(AttributeError, match="cannot be used again"):
         node.bind()
     assert ray.get(f.options(num_cpus=0.5).bind(7).execute()) == 7
+
+
+def test_an_object_ref_is_not_an_asyncio_future_and_says_so_as_ray_does(ray):
+    """anti_pattern_ray_get_ray_wait_async.py ends in `asyncio.wait([ref])`: Ray's ObjectRef
+    is awaitable but not a Future, and its error names it 'ray.ObjectRef'."""
+    import asyncio
+
+    @ray.remote
+    def f(x):
+        return x
+
+    ref = f.remote(3)
+    message = "'ray.ObjectRef' object has no attribute 'add_done_callback'"
+    with pytest.raises(AttributeError, match=message):
+        ref.add_done_callback(print)
+
+    async def main():
+        assert await ref == 3
+        await asyncio.wait([ref], return_when=asyncio.FIRST_COMPLETED)
+
+    with pytest.raises(AttributeError, match=message):
+        asyncio.run(main())
+    assert not hasattr(ref, "no_such_attribute") and ray.get(ref) == 3
