@@ -70,7 +70,15 @@ def _print_traceback(exc: BaseException, script: str) -> None:
     hook = os.path.realpath(dropin.__file__)
     report.stack = traceback.StackSummary.from_list(
         [f for f in report.stack if os.path.realpath(f.filename) != hook])
-    print("".join(report.format()), end="", file=sys.stderr)
+    # The script imported `ray`, so its errors are named as Ray names them:
+    # `ray.exceptions.RayTaskError(ValueError): ...`, not `dsai.mockray.exceptions...`.
+    text = "".join(report.format())
+    text = "".join("ray." + line[len(_SIM_PACKAGE):] if line.startswith(_SIM_PACKAGE) else line
+                   for line in text.splitlines(keepends=True))
+    print(text, end="", file=sys.stderr)
+
+
+_SIM_PACKAGE = "dsai.mockray."
 
 
 def run_script(script: str, args: list[str] | None = None, **defaults: Any) -> int:

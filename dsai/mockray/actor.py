@@ -79,7 +79,10 @@ class ActorMethod:
         return returns
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
+        """A lazy call on this actor for Ray's DAG API (dag/)."""
+        from dsai.mockray.dag.dag_node import ClassMethodNode
+
+        return ClassMethodNode(self._handle, self._name, args, kwargs, options=self._options)
 
     def __repr__(self) -> str:
         return f"ActorMethod({self._handle._class_name}.{self._name})"
@@ -168,7 +171,10 @@ class ActorClass:
         return ActorOptionWrapper(ActorClass(self._cls, {**self._options, **options}, self._export))
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
+        """An actor for Ray's DAG API (dag/), created when the graph is executed."""
+        from dsai.mockray.dag.dag_node import ClassNode
+
+        return ClassNode(self, args, kwargs, set(self._methods))
 
     def remote(self, *args: Any, **kwargs: Any) -> ActorHandle:
         rt = session.runtime()

@@ -182,6 +182,11 @@ class ObjectRef:
             if not e.nrefs:
                 e.release()
 
+    def __getattr__(self, name: str) -> Any:
+        # Only for names it lacks: Ray's ObjectRef is a C type named 'ray.ObjectRef', and its
+        # error says so (`asyncio.wait([ref])`: ... has no attribute 'add_done_callback').
+        raise AttributeError(f"'ray.ObjectRef' object has no attribute '{name}'", name=name, obj=self)
+
     def binary(self) -> bytes:
         return self._id
 

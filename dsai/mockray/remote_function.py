@@ -69,7 +69,10 @@ class RemoteFunction:
         return FuncWrapper(RemoteFunction(self._function, {**self._options, **options}, self._export))
 
     def bind(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("Ray's DAG API (.bind) is not simulated; use .remote()")
+        """A lazy call for Ray's DAG API (dag/): submitted when the graph is executed."""
+        from dsai.mockray.dag.dag_node import FunctionNode
+
+        return FunctionNode(self, args, kwargs)
 
     def remote(self, *args: Any, **kwargs: Any) -> Any:
         rt = session._runtime or session.runtime()

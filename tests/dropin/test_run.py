@@ -92,7 +92,7 @@ def test_an_uncaught_exception_prints_as_python_would(tmp_path, capsys):
     assert err.startswith("Traceback (most recent call last):\n")
     assert f'File "{path}", line 9, in main' in err
     assert "runpy" not in err and "dsai/run.py" not in err
-    assert "RayTaskError(ValueError): ray::fail()" in err
+    assert "\nray.exceptions.RayTaskError(ValueError): ray::fail()" in err  # Ray's module name, as Ray prints it
     assert err.rstrip().endswith("ValueError: bad value 7")
 
 

@@ -104,8 +104,8 @@ def test_unsimulated_options_say_so(cluster):
 
     with pytest.raises(NotImplementedError, match="runtime_env field.*'pip'"):
         ray.remote(runtime_env={"pip": ["numpy"]})(f)  # (env_vars alone is simulated)
-    with pytest.raises(NotImplementedError, match="bind"):
-        ray.remote(f).bind()
+    with pytest.raises(NotImplementedError, match="experimental_compile"):
+        ray.remote(f).bind().experimental_compile()  # (the DAG's .execute() is simulated)
 
 
 def test_tasks_stuck_behind_an_actor_that_holds_the_cpus(cluster):
