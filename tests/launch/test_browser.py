@@ -1,11 +1,13 @@
 """The course in a real browser: JupyterLab from the Binder environment, driven by headless Chromium.
 
-For each of lessons 00, 01, 03 and 05 that exists (globbed, so lessons merged later are
-covered), the student notebook is opened in JupyterLab and run with Run > Run All Cells,
-as a student would. Exercise cells are tagged `raises-exception` first (lax_lesson.py
-says why: a release's stubs raise by design); every other cell must run without an error.
-Where the lesson has an ipywidgets slider, it is dragged and the plot must change.
-Screenshots go to artifacts/launch/.
+Every lesson in notebooks/ (globbed, so lessons merged later are covered) is opened in
+JupyterLab and run with Run > Run All Cells, as a student would. Exercise cells are tagged
+`raises-exception` first (lax_lesson.py says why: a release's stubs raise by design); every
+other cell must run without an error and every widget must render. Then the student uses the
+lesson's widget: widget_steps.py lists, per lesson, what to drag, pick or press (a slider, a
+dropdown, toggle buttons, a Run button: whatever the widget is), and after each step its plot
+(and its text) must change. A lesson with no steps listed fails: every lesson has a widget.
+Screenshots go to artifacts/launch/: the whole notebook after Run All, and each widget after use.
 
 The browser is Debian's Chromium (`apt-get install chromium`), driven by Playwright's Python
 package through `executable_path`: nothing downloads a browser. Without Chromium the tests
@@ -26,14 +28,22 @@ import pytest
 
 from _launch import ARTIFACTS, report, student_lessons
 from lax_lesson import EXCUSED_TAG, excuse_exercises
+from widget_steps import WIDGET_STEPS, run_step, widget_output
 
 CHROMIUM = os.environ.get("DSAI_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-LESSONS = ("00", "01", "03", "05")  # the lessons with the course's main widgets
 # How long a Run All may take before the test gives up: a hang guard, not a speed check.
 HANG_GUARD_MS = int(float(os.environ.get("DSAI_BROWSER_TIMEOUT", "600")) * 1000)
-IN_BROWSER = [p.name for p in student_lessons() if p.name[:2] in LESSONS]
+# Lessons the browser shows a reported bug in, and what it is (strict: the marker must go when fixed).
+KNOWN_BUGS = {
+    "02": "after the lesson's last cell (ray.shutdown() with async actors alive) the kernel answers "
+          "nothing: killing an async actor's loop clears asyncio's running loop of the driver's thread "
+          "(dsai/sim/process.py throw_into), and Jupyter's shell runs on that loop",
+}
+IN_BROWSER = [p.name for p in student_lessons()]
+PARAMS = [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[name[:2]]))
+          if name[:2] in KNOWN_BUGS else name for name in IN_BROWSER]
 
 
 def _missing() -> str | None:
@@ -70,9 +80,6 @@ def served(binder_env, lab_server) -> Path:
     for name in IN_BROWSER:
         excuse_exercises(binder_env.repo / "notebooks" / name, folder / name)
     return folder
-
-
-_pages: dict = {}  # lesson -> the page it ran in, for the slider test
 
 
 _KERNEL_JS = """async () => {
@@ -152,76 +159,98 @@ def _save_and_read(page, path: Path, must_run: list[int]) -> dict:
     raise AssertionError(f"JupyterLab did not save {path.name} with every cell run")
 
 
-@pytest.mark.parametrize("lesson", IN_BROWSER or ["none"])
-def test_lesson_runs_in_the_browser_without_errors(browser, lab_server, served, lesson):
+# kernel_info on the shell channel: a kernel that lost its event loop never answers it.
+_ANSWERS_JS = """async () => {
+    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    const silent = new Promise(resolve => setTimeout(() => resolve(false), 30000));  // a hang guard
+    return await Promise.race([kernel.requestKernelInfo().then(() => true), silent]);
+}"""
+
+
+_SHUTDOWN_JS = """async () => {
+    const panel = window.jupyterapp.shell.currentWidget;
+    if (panel && panel.sessionContext) await panel.sessionContext.shutdown();
+}"""
+
+
+@pytest.fixture(scope="class")
+def lesson_page(browser, lab_server, served, lesson):
+    """The lesson open in a page of its own; afterwards its kernel is shut down and the page closed
+    (so a lesson's kernel never runs beside the next one's)."""
     if lesson == "none":
-        pytest.fail("none of lessons 00, 01, 03, 05 is in notebooks/")
-    path = served / lesson
-    nb = json.loads(path.read_text())
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        pytest.fail("no notebooks/*.ipynb to open in the browser")
     page = browser.new_page()
-    _pages[lesson] = page
-    page.goto(f"{lab_server.url}/lab/tree/{path.parent.name}/{lesson}?token={lab_server.token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    _wait_for_kernel(page)
-    _run_all(page)
-    _wait_until_all_ran(page, len(code))
-    page.wait_for_timeout(1000)  # let widget views finish rendering before the screenshot
-    _screenshot(page, f"{path.stem}-ran")
+    # ?reset: a fresh workspace, so the page holds this lesson's notebook and no earlier tab
+    page.goto(f"{lab_server.url}/lab/tree/{served.name}/{lesson}?reset&token={lab_server.token}")
+    state = {"page": page, "ran": False, "answers": False}
+    yield state
+    try:
+        page.evaluate(_SHUTDOWN_JS)
+    finally:
+        page.close()
 
-    must_run = [i for i, c in enumerate(code) if EXCUSED_TAG not in c["metadata"].get("tags", [])]
-    saved = _save_and_read(page, path, must_run)
-    errors = []
-    for i, cell in enumerate(c for c in saved["cells"] if c["cell_type"] == "code"):
-        excused = EXCUSED_TAG in cell.get("metadata", {}).get("tags", [])
-        for out in cell.get("outputs", []):
-            if out["output_type"] == "error" and not excused:
-                errors.append(f"code cell {i + 1}: {out['ename']}: {out['evalue']}")
-    assert not errors, f"{lesson} shows errors in the browser:\n" + "\n".join(errors)
-    assert "Error displaying widget" not in page.inner_text(".jp-Notebook")
-    views = sum(1 for c in saved["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
-                if "application/vnd.jupyter.widget-view+json" in o.get("data", {}))
-    rendered = page.locator(".jp-Notebook .jupyter-widgets").count()
-    if views:
+
+@pytest.mark.parametrize("lesson", PARAMS or ["none"], scope="class")
+class TestLessonInTheBrowser:
+    """Each lesson, in one page: run it all, then use its widget (the two tests run back to back)."""
+
+    def test_runs_without_errors(self, lesson_page, served, lesson):
+        start = time.monotonic()
+        page = lesson_page["page"]
+        path = served / lesson
+        nb = json.loads(path.read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+        _wait_for_kernel(page)
+        _run_all(page)
+        _wait_until_all_ran(page, len(code))
+        lesson_page["ran"] = True
+        lesson_page["answers"] = page.evaluate(_ANSWERS_JS)
+        page.wait_for_timeout(1000)  # let widget views finish rendering before the screenshot
+        _screenshot(page, f"{path.stem}-ran")
+
+        must_run = [i for i, c in enumerate(code) if EXCUSED_TAG not in c["metadata"].get("tags", [])]
+        saved = _save_and_read(page, path, must_run)
+        errors = []
+        for i, cell in enumerate(c for c in saved["cells"] if c["cell_type"] == "code"):
+            excused = EXCUSED_TAG in cell.get("metadata", {}).get("tags", [])
+            for out in cell.get("outputs", []):
+                if out["output_type"] == "error" and not excused:
+                    errors.append(f"code cell {i + 1}: {out['ename']}: {out['evalue']}")
+        assert not errors, f"{lesson} shows errors in the browser:\n" + "\n".join(errors)
+        assert lesson_page["answers"], f"after Run All the kernel of {lesson} no longer answers"
+        assert "Error displaying widget" not in page.inner_text(".jp-Notebook")
+        views = sum(1 for c in saved["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
+                    if "application/vnd.jupyter.widget-view+json" in o.get("data", {}))
+        rendered = page.locator(".jp-Notebook .jupyter-widgets").count()
+        assert views > 0, f"{lesson} made no widget view: every lesson has a live widget"
         assert rendered > 0, f"{lesson} made {views} widget views but none rendered"
-    excused = sum(EXCUSED_TAG in c.get("metadata", {}).get("tags", []) for c in code)
-    report(f"browser {lesson}: {len(code)} code cells ran, {excused} exercise cells excused, "
-           f"no other error; {views} widget views, {rendered} widget elements rendered")
+        excused = sum(EXCUSED_TAG in c.get("metadata", {}).get("tags", []) for c in code)
+        report(f"browser {lesson}: {len(code)} code cells ran, {excused} exercise cells excused, "
+               f"no other error; {views} widget views, {rendered} widget elements rendered "
+               f"({time.monotonic() - start:.0f} s)")
 
-
-_IMAGES_JS = """() => Array.from(document.querySelectorAll('.jp-Notebook .jp-OutputArea img'))
-                  .map(e => e.src).concat(Array.from(document.querySelectorAll(
-                  '.jp-Notebook .jp-OutputArea svg')).map(e => e.outerHTML.length + ':' +
-                  e.outerHTML.slice(-2000)))"""
-
-
-@pytest.mark.parametrize("lesson", IN_BROWSER or ["none"])
-def test_a_slider_changes_the_plot(browser, lesson):
-    page = _pages.get(lesson)
-    if page is None:
-        pytest.skip(f"{lesson} did not open in the browser (see the test above)")
-    sliders = page.locator(".jp-Notebook .widget-slider .noUi-handle, "
-                           ".jp-Notebook .widget-slider input[type=range]")
-    if sliders.count() == 0:
-        report(f"browser {lesson}: no ipywidgets slider, slider check skipped")
-        pytest.skip(f"{lesson} has no ipywidgets slider")
-    handle = sliders.first
-    handle.scroll_into_view_if_needed()
-    track = handle.locator("xpath=ancestor::*[contains(@class,'widget-slider')][1]")
-    before = page.evaluate(_IMAGES_JS)
-    assert before, f"{lesson} has a slider but no plot in any output"
-    box, bar = handle.bounding_box(), track.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    target = bar["x"] + bar["width"] * (0.25 if x > bar["x"] + bar["width"] / 2 else 0.75)
-    page.mouse.move(x, y)
-    page.mouse.down()
-    page.mouse.move(target, y, steps=10)
-    page.mouse.up()
-    deadline = time.monotonic() + 30  # a hang guard: callbacks answer well under a second
-    after = before
-    while time.monotonic() < deadline and after == before:
-        page.wait_for_timeout(250)
-        after = page.evaluate(_IMAGES_JS)
-    _screenshot(page, f"{Path(lesson).stem}-slider")
-    assert after != before, f"{lesson}: moving the slider did not change any plot"
-    report(f"browser {lesson}: dragging a slider changed the plot")
+    def test_widget_answers_its_controls(self, lesson_page, lesson):
+        if not lesson_page["ran"]:
+            pytest.skip(f"{lesson} did not run in the browser (see the test above)")
+        if not lesson_page["answers"]:
+            pytest.fail(f"the kernel of {lesson} no longer answers, so its widgets cannot (see the test above)")
+        steps = WIDGET_STEPS.get(lesson[:2])
+        assert steps, (f"{lesson}: no widget steps in tests/launch/widget_steps.py; list what a "
+                       f"student drags, picks or presses on the lesson's widget")
+        start = time.monotonic()
+        page = lesson_page["page"]
+        scope = page.locator(".jp-Notebook")
+        for n, acts in enumerate(steps, 1):
+            what = ", then ".join(map(str, acts))
+            before, after = run_step(page, scope, acts)
+            assert not after["errors"], f"{lesson}: after '{what}' the widget shows: {after['errors']}"
+            assert after["plots"], f"{lesson}: after '{what}' the widget shows no plot"
+            assert after["plots"] != before["plots"], f"{lesson}: '{what}' did not change the plot"
+            if before["text"] or after["text"]:
+                assert after["text"] != before["text"], (
+                    f"{lesson}: '{what}' changed the plot but not the widget's text: {after['text']}")
+        widget_output(page, scope, steps[-1][0]).screenshot(  # the last widget used, as left
+            path=str(ARTIFACTS / f"{Path(lesson).stem}-widget.png"))
+        report(f"browser {lesson}: {len(steps)} widget steps ({'; '.join(', '.join(map(str, a)) for a in steps)}), "
+               f"each changed the plot ({time.monotonic() - start:.0f} s)")
