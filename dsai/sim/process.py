@@ -108,7 +108,13 @@ def throw_into(proc: Process, exc: BaseException) -> None:
         proc.done = proc.killed = True
         return
     runner.parent = greenlet.getcurrent()
-    runner.throw(exc)
+    # The caller's asyncio loop (Jupyter's, the driver's) must survive the unwinding
+    # process setting its own on resume (suspend): the loop slot is per OS thread.
+    outer = _get_running_loop()
+    try:
+        runner.throw(exc)
+    finally:
+        _set_running_loop(outer)
 
 
 def current_process() -> Process | None:

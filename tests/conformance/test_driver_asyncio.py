@@ -141,3 +141,23 @@ def test_awaiting_a_ref_that_can_never_be_ready_raises(ray):
         asyncio.run(main())
     with pytest.raises(ray.exceptions.SimulationDeadlockError, match="Stuck.forever"):
         ray.get(ref)
+
+
+def test_killing_an_async_actor_leaves_the_drivers_loop_running(ray):
+    # (Jupyter's kernel runs every cell on its asyncio loop: losing it left the kernel deaf)
+    @ray.remote
+    class Sleeper:
+        async def nap(self, s):
+            await asyncio.sleep(s)
+            return s
+
+    async def main():
+        a = Sleeper.remote()
+        assert await a.nap.remote(0.1) == 0.1
+        busy = a.nap.remote(30)  # killed while its coroutine awaits
+        ray.kill(a)
+        with pytest.raises(ray.exceptions.RayActorError):
+            await busy
+        return asyncio.get_running_loop() is not None
+
+    assert asyncio.run(main())

@@ -36,11 +36,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 # How long a Run All may take before the test gives up: a hang guard, not a speed check.
 HANG_GUARD_MS = int(float(os.environ.get("DSAI_BROWSER_TIMEOUT", "600")) * 1000)
 # Lessons the browser shows a reported bug in, and what it is (strict: the marker must go when fixed).
-KNOWN_BUGS = {
-    "02": "after the lesson's last cell (ray.shutdown() with async actors alive) the kernel answers "
-          "nothing: killing an async actor's loop clears asyncio's running loop of the driver's thread "
-          "(dsai/sim/process.py throw_into), and Jupyter's shell runs on that loop",
-}
+KNOWN_BUGS: dict[str, str] = {}  # lesson number -> the bug that makes it fail in the browser (strict xfail)
 IN_BROWSER = [p.name for p in student_lessons()]
 PARAMS = [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[name[:2]]))
           if name[:2] in KNOWN_BUGS else name for name in IN_BROWSER]
