@@ -19,9 +19,13 @@ $(BIN)/python:
 PY_VERSION  := $(shell $(PYTHON) -c 'import sys; print("python-%d.%d" % sys.version_info[:2])')
 CONSTRAINTS := $(if $(filter $(PY_VERSION),$(shell cat binder/runtime.txt)),-c binder/requirements.txt,)
 
-$(STAMP): $(BIN)/python pyproject.toml binder/requirements.txt
+# JupyterLab's settings as on Binder (binder/lab-overrides.json: widget messages reach the
+# kernel's main thread, where the simulated cluster lives).
+$(STAMP): $(BIN)/python pyproject.toml binder/requirements.txt binder/lab-overrides.json
 	$(BIN)/pip install --quiet $(CONSTRAINTS) -e ".[test,lab]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp binder/lab-overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $(STAMP)
 
 # JupyterLab refuses to run as root unless told; containers often are root.

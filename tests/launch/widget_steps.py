@@ -66,10 +66,10 @@ WIDGET_STEPS: dict[str, list[tuple[Act, ...]]] = {
     # ps_explorer: the mode dropdown and the sliders above the learning curves and the table
     "03": [(select("mode", "sync"),), (drag("workers"),)],
     # model_parallel_explorer (drawn by its first change): the schedule dropdown draws the
-    # pipeline, the ZeRO stage dropdown redraws the memory bars. (A second schedule pick is left
-    # out: JupyterLab sends it from a kernel subshell thread, where closing the devices the first
-    # pick started on the main thread fails, a reported simulator bug; which pick goes where is timing.)
-    "04": [(select("schedule", "gpipe"),), (select("stage", "ZeRO-1"),)],
+    # pipeline, the ZeRO stage dropdown redraws the memory bars. Each schedule pick restarts the
+    # devices: a second one fails unless widget messages reach the kernel's main thread
+    # (binder/lab-overrides.json).
+    "04": [(select("schedule", "gpipe"),), (select("stage", "ZeRO-1"),), (select("schedule", "naive"),)],
     # cap_explorer: nothing runs until Run is pressed; a new mode, then Run
     "05": [(select("mode", "ap-lww"), click("Run"))],
     # fault_explorer: what to kill (dropdown) and when (slider) above three panels and a table
