@@ -76,6 +76,11 @@ def render_memory(parameters: float = 7.5e9, devices: int = 64, stage: int = 3,
     return fig, info
 
 
+# Parameter counts (billions) of well-known models, from GPT-2 small to a trillion; 7.5 is the
+# ZeRO paper's running example (on 64 devices).
+MODEL_SIZES_B = (0.125, 0.35, 1.3, 7.5, 13.0, 70.0, 175.0, 530.0, 1000.0)
+
+
 def model_parallel_explorer(schedule: str = "1f1b", stages: int = 4, microbatches: int = 8,
                             chunks: int = 2, parameters_b: float = 7.5, devices: int = 64,
                             stage: int = 3, draw_now: bool = True) -> Any:
@@ -88,13 +93,17 @@ def model_parallel_explorer(schedule: str = "1f1b", stages: int = 4, microbatche
     import ipywidgets as w
     from IPython.display import display
 
+    still = {"continuous_update": False}  # each change reruns a schedule: once, where the drag ends
     sched_w = w.Dropdown(options=list(SCHEDULES), value=schedule, description="schedule")
-    p_w = w.IntSlider(value=stages, min=1, max=8, description="stages p")
-    m_w = w.IntSlider(value=microbatches, min=1, max=16, description="micro-b. m")
-    v_w = w.IntSlider(value=chunks, min=2, max=4, description="chunks v")
+    p_w = w.IntSlider(value=stages, min=1, max=8, description="stages p", **still)
+    m_w = w.IntSlider(value=microbatches, min=1, max=16, description="micro-b. m", **still)
+    v_w = w.IntSlider(value=chunks, min=2, max=4, description="chunks v", **still)
     pipe_text, pipe_out = w.HTML(), w.Output()
-    size_w = w.FloatLogSlider(value=parameters_b, base=10, min=-1, max=3, description="params (B)")
-    n_w = w.IntSlider(value=devices, min=1, max=1024, description="devices N")
+    # Real model sizes rather than a log slider, whose steps would move 7.5 to 7.94.
+    sizes = sorted({*MODEL_SIZES_B, float(parameters_b)})
+    size_w = w.SelectionSlider(options=[(f"{b:g}", b) for b in sizes], value=float(parameters_b),
+                               description="params (B)", **still)
+    n_w = w.IntSlider(value=devices, min=1, max=1024, description="devices N", **still)
     stage_w = w.Dropdown(options=[(STAGE_NAMES[s], s) for s in ZERO_STAGES], value=stage, description="stage")
     mem_text, mem_out = w.HTML(), w.Output()
 

@@ -101,16 +101,17 @@ def ps_explorer(mode: str = "ssp", workers: int = 4, shards: int = 1, staleness:
     import ipywidgets as w
 
     style = {"description_width": "150px"}
+    still = {"continuous_update": False}  # each change reruns the simulation: once, where the drag ends
     mode_w = w.Dropdown(options=["sync", "ssp", "async"], value=mode, description="mode", style=style)
-    workers_w = w.IntSlider(value=workers, min=1, max=8, description="workers", style=style)
-    shards_w = w.IntSlider(value=shards, min=1, max=4, description="server shards", style=style)
-    stale_w = w.IntSlider(value=staleness, min=0, max=8, description="staleness bound s", style=style)
+    workers_w = w.IntSlider(value=workers, min=1, max=8, description="workers", style=style, **still)
+    shards_w = w.IntSlider(value=shards, min=1, max=4, description="server shards", style=style, **still)
+    stale_w = w.IntSlider(value=staleness, min=0, max=8, description="staleness bound s", style=style, **still)
     slow_w = w.FloatSlider(value=slowdown, min=1.0, max=8.0, step=0.5,
-                           description="worker 0 slowdown (x)", style=style)
+                           description="worker 0 slowdown (x)", style=style, **still)
     # a log scale: from a congested 10 Mbit/s to the default 10 Gbit/s, a decade a notch apart
     band_w = w.SelectionSlider(options=[("10 Mbit/s", 10.0), ("100 Mbit/s", 100.0), ("1 Gbit/s", 1000.0),
                                         ("10 Gbit/s", 10_000.0)],
-                               value=float(bandwidth), description="link bandwidth", style=style)
+                               value=float(bandwidth), description="link bandwidth", style=style, **still)
     table = w.HTML()
     out = w.Output()
 

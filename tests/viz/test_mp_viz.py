@@ -81,3 +81,26 @@ def test_explorer_can_start_empty():
     assert box.children[2].value == "<i>move a control to redraw</i>"
     box.children[4].children[2].value = 2  # ZeRO-2
     assert "ZeRO-2" in box.children[5].value
+
+
+def test_the_size_control_keeps_the_size_it_was_given_and_offers_real_models():
+    box = model_parallel_explorer(draw_now=False)
+    size = box.children[4].children[0]
+    assert size.value == 7.5 and size.label == "7.5"  # (a log slider's steps moved it to 7.94)
+    size.value = 175.0
+    assert f"{zero_total(175e9, 64, 3) / 1e9:,.2f} GB" in box.children[5].value  # ZeRO-3 on 64 devices
+    assert model_parallel_explorer(parameters_b=3.0, draw_now=False).children[4].children[0].value == 3.0
+
+
+def test_sliders_rerun_once_where_a_drag_ends():
+    from dsai.viz.ps_widget import ps_explorer
+
+    for box in (model_parallel_explorer(draw_now=False), ps_explorer()):
+        sliders = [c for c in _descendants(box) if "Slider" in type(c).__name__]
+        assert sliders and all(s.continuous_update is False for s in sliders)
+
+
+def _descendants(widget):
+    for child in getattr(widget, "children", ()):
+        yield child
+        yield from _descendants(child)
