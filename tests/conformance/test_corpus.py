@@ -23,6 +23,7 @@ import re
 import secrets
 import subprocess
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -45,6 +46,7 @@ class Program:
     returncode: int = 0                   # the exit status (1: the program ends in an uncaught error)
     stderr_contains: tuple[str, ...] = () # text its stderr must hold (colours removed), e.g. that error
     sim_xfail: str = ""                   # the issue item the simulator fails on
+    ray_loses_lines: str = ""             # why real Ray may drop some of `lines` (then: no other line)
     why: str = field(default="", compare=False)
 
 
@@ -97,7 +99,9 @@ PROGRAMS = [
                              "\nValueError: assignment destination is read-only\n")),
     Program("fault_tolerance_tips.py", stdout="1\n" * 4),
     Program("get_or_create.py", stdout=""),
-    Program("gotchas.py", lines=("myenv is None", "myenv is bar")),
+    Program("gotchas.py", lines=("myenv is None", "myenv is bar"),
+            ray_loses_lines="ray.shutdown() right after the get can drop the worker's print before "
+                            "Ray forwards it (CI saw only 'myenv is bar')"),
     Program("nested-tasks.py", stdout=""),
     Program("obj_capture.py", why="the task prints only if it runs before the driver exits (a race on Ray)"),
     Program("obj_val.py", why="the tasks print only if they run before the driver exits (a race on Ray)"),
@@ -238,7 +242,10 @@ def test_program_runs_unchanged(program: Program, real_cluster: dict[str, str]) 
     out = program_output(done.stdout)
     if program.stdout is not None:
         assert out == program.stdout.splitlines()
-    if program.lines is not None:
+    if program.lines is not None and BACKEND == "ray" and program.ray_loses_lines:
+        unexpected = Counter(out) - Counter(program.lines)
+        assert not unexpected, f"lines the program does not print: {sorted(unexpected.elements())}"
+    elif program.lines is not None:
         assert sorted(out) == sorted(program.lines)
     for line in program.contains:
         assert line in out, f"{line!r} not printed; output:\n{done.stdout}"
